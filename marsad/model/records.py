@@ -1,0 +1,149 @@
+"""Canonical records that formats produce and the store keeps.
+
+Formats are pure functions ``parse(raw: bytes, meta: ParseMeta) -> Iterator[Record]``;
+every stage after them reads and writes these records only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+from marsad.model.handling import Handling
+from marsad.model.observable import Observable
+
+
+class ThreatType(StrEnum):
+    """What a source says an observable is: the assertion's verb."""
+
+    PHISHING = "phishing"
+    C2 = "c2"
+    MALWARE_DISTRIBUTION = "malware-distribution"
+    MALWARE = "malware"
+    BOTNET = "botnet"
+    RANSOMWARE = "ransomware"
+    INVESTMENT_SCAM = "investment-scam"
+    ROMANCE_SCAM = "romance-scam"
+    BEC = "bec"
+    FRAUD = "fraud"
+    PIRACY = "piracy"
+    SPAM = "spam"
+    SCANNING = "scanning"
+    BRUTE_FORCE = "brute-force"
+    EXPLOITATION = "exploitation"
+    COMPROMISED = "compromised"
+    ANONYMIZATION = "anonymization"
+    MALICIOUS_ACTIVITY = "malicious-activity"
+    BENIGN = "benign"
+    UNKNOWN = "unknown"
+
+
+class EntityKind(StrEnum):
+    """Entity kinds we model; STIX SDO types we do not model keep their own type name."""
+
+    THREAT_ACTOR = "threat-actor"
+    INTRUSION_SET = "intrusion-set"
+    CAMPAIGN = "campaign"
+    MALWARE = "malware"
+    INFRASTRUCTURE = "infrastructure"
+    IDENTITY = "identity"
+    LOCATION = "location"
+    REPORT = "report"
+    CASE = "case"
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    PIRACY_SITE = "piracy-site"
+    INDICATOR = "indicator"  # an indicator whose pattern is not a simple comparison
+    MARKING = "marking-definition"
+
+
+class AssertionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """*The source says observable X is T*, with when, how sure and how to handle it.
+
+    ``handling`` is what the record itself carries (e.g. STIX markings); None means the
+    submission's defaults apply. ``location`` is where in the raw submission it came from.
+    """
+
+    observable: Observable
+    threat_type: ThreatType
+    location: str
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+    confidence: int | None = None
+    handling: Handling | None = None
+    stix_id: str | None = None
+    name: str | None = None
+    description: str | None = None
+
+
+class EntityRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A threat actor, campaign, malware family, report, … identified by a STIX-style id."""
+
+    ref: str
+    kind: str
+    name: str
+    location: str
+    description: str | None = None
+    attributes: dict[str, Any] = msgspec.field(default_factory=dict)
+    handling: Handling | None = None
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+
+
+class RelationshipRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A typed edge between two refs (``type:value`` for observables, STIX ids for entities)."""
+
+    source_ref: str
+    target_ref: str
+    type: str
+    location: str
+    stix_id: str | None = None
+    handling: Handling | None = None
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+    attributes: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Rejected(msgspec.Struct, frozen=True, kw_only=True):
+    """A record that could not be turned into canonical records, kept with its reason."""
+
+    location: str
+    reason: str
+    raw: str = ""
+
+
+class Consumed(msgspec.Struct, frozen=True, kw_only=True):
+    """An input object fully absorbed into other records (e.g. a TLP marking-definition)."""
+
+    location: str
+    what: str
+
+
+Record = AssertionRecord | EntityRecord | RelationshipRecord | Rejected | Consumed
+
+
+class ParseMeta(msgspec.Struct, frozen=True, kw_only=True):
+    """What a format may know about the submission besides its bytes."""
+
+    filename: str | None = None
+    default_threat_type: ThreatType | None = None
+    received_at: dt.datetime | None = None
+
+
+class AssertionView(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored assertion as readers see it: handling resolved, source named, merged counts."""
+
+    observable: Observable
+    threat_type: ThreatType
+    handling: Handling
+    source: str
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+    sightings: int = 1
+    confidence: int | None = None
+    stix_id: str | None = None
+    name: str | None = None
+    description: str | None = None
