@@ -1,0 +1,181 @@
+"""Ingest benchmark: a STIX 2.1 bundle of N indicators with their observables.
+
+Prints objects/s for parse + normalise, for end-to-end ingest into SQLite, and — in the
+same run, on a subset — for the `stix2` library's `parse(..., allow_custom=True)`, with
+the ratios. Usage: python bench/ingest.py [--n 1000000] [--stix2-subset 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+
+from marsad.formats import stix21
+from marsad.ingest.batch import SubmissionDefaults, build_batch
+from marsad.ingest.pipeline import ingest
+from marsad.model.organisation import make_organisation
+from marsad.model.records import ParseMeta
+from marsad.store.bulk import Dialect
+from marsad.store.engine import sqlite_url
+from marsad.store.store import Store
+
+TLDS = ("com", "net", "org", "xyz", "info", "com.au", "co.nz", "com.fj", "top", "online")
+WORDS = (
+    "secure",
+    "login",
+    "bank",
+    "verify",
+    "account",
+    "update",
+    "pay",
+    "wallet",
+    "mail",
+    "cloud",
+    "portal",
+    "service",
+    "support",
+    "billing",
+    "auth",
+    "signin",
+    "online",
+    "web",
+    "app",
+    "id",
+)
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def make_bundle(n: int, seed: int = 7) -> bytes:
+    """N indicators, each with its SCO: a mix of IPv4, domains, URLs and SHA-256 hashes."""
+    rng = random.Random(seed)
+    objects: list[dict[str, object]] = []
+    stamp = "2026-10-01T00:00:00.000Z"
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            value = f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            sco_type, pattern = "ipv4-addr", f"[ipv4-addr:value = '{value}']"
+            sco: dict[str, object] = {
+                "type": sco_type,
+                "spec_version": "2.1",
+                "id": f"{sco_type}--{_uuid(rng)}",
+                "value": value,
+            }
+        elif kind in (1, 2):
+            host = f"{rng.choice(WORDS)}-{rng.choice(WORDS)}{i}.{rng.choice(TLDS)}"
+            if kind == 1:
+                sco_type, value = "domain-name", host
+            else:
+                sco_type, value = "url", f"https://{host}/{rng.choice(WORDS)}/{i}"
+            pattern = f"[{sco_type}:value = '{value}']"
+            sco = {
+                "type": sco_type,
+                "spec_version": "2.1",
+                "id": f"{sco_type}--{_uuid(rng)}",
+                "value": value,
+            }
+        else:
+            value = f"{rng.getrandbits(256):064x}"
+            pattern = f"[file:hashes.'SHA-256' = '{value}']"
+            sco = {
+                "type": "file",
+                "spec_version": "2.1",
+                "id": f"file--{_uuid(rng)}",
+                "hashes": {"SHA-256": value},
+            }
+        objects.append(sco)
+        objects.append(
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": f"indicator--{_uuid(rng)}",
+                "created": stamp,
+                "modified": stamp,
+                "name": f"indicator {i}",
+                "indicator_types": ["malicious-activity"],
+                "pattern": pattern,
+                "pattern_type": "stix",
+                "valid_from": stamp,
+                "confidence": 70,
+            }
+        )
+    return orjson.dumps({"type": "bundle", "id": f"bundle--{_uuid(rng)}", "objects": objects})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=1_000_000, help="indicators (objects = 2N)")
+    ap.add_argument(
+        "--stix2-subset", type=int, default=10_000, help="indicators parsed by stix2 (objects = 2x)"
+    )
+    args = ap.parse_args()
+
+    t = time.perf_counter()
+    raw = make_bundle(args.n)
+    objects = 2 * args.n
+    print(
+        f"workload: {args.n:,} indicators + {args.n:,} SCOs = {objects:,} objects, "
+        f"{len(raw) / 1e6:,.1f} MB (generated in {time.perf_counter() - t:.1f}s)"
+    )
+
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    d = Dialect("sqlite")
+    gc.collect()
+    t = time.perf_counter()
+    batch = build_batch(
+        stix21.parse(raw, ParseMeta()), SubmissionDefaults(), now, time=d.time, date=d.date
+    )
+    parse_s = time.perf_counter() - t
+    assert len(batch.assertions) == args.n and not batch.rejections, (
+        len(batch.assertions),
+        batch.rejections[:3],
+    )
+    ours_parse = objects / parse_s
+    print(f"marsad parse + normalise:  {ours_parse:>12,.0f} objects/s  ({parse_s:.2f}s)")
+    del batch
+    gc.collect()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(sqlite_url(Path(tmp) / "bench.db"), create=True)
+        store.add_org(make_organisation("Bench Partner", "private-partner", "AU", None))
+        t = time.perf_counter()
+        report = ingest(store, raw, source="Bench Partner", now=now)
+        e2e_s = time.perf_counter() - t
+        assert report.status == "ingested" and report.accepted == args.n, report
+        store.close()
+    ours_e2e = objects / e2e_s
+    print(
+        f"marsad end to end SQLite:  {ours_e2e:>12,.0f} objects/s  ({e2e_s:.2f}s, raw kept, one transaction)"
+    )
+
+    import stix2
+
+    subset = make_bundle(args.stix2_subset, seed=8)
+    sub_objects = orjson.loads(subset)["objects"]
+    t = time.perf_counter()
+    for obj in sub_objects:
+        stix2.parse(obj, allow_custom=True)
+    peer_s = time.perf_counter() - t
+    peer = len(sub_objects) / peer_s
+    print(
+        f"stix2 {stix2.__version__} parse(allow_custom):  {peer:>10,.0f} objects/s  ({len(sub_objects):,} objects, {peer_s:.2f}s)"
+    )
+    print(f"ratio parse+normalise / stix2: {ours_parse / peer:,.0f}x")
+    print(f"ratio end-to-end SQLite / stix2 parse alone: {ours_e2e / peer:,.0f}x")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

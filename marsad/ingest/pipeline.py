@@ -1,0 +1,164 @@
+"""Submission → validated, marked, stored records.
+
+The raw bytes are committed first (nothing a source sends is lost); then the records
+are parsed, merged and written in one transaction together with the submission's final
+status, so a submission is fully in or fully out. The same bytes from the same source
+again are a duplicate and change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+
+import msgspec
+
+from marsad.formats.registry import Format, detect_format, get_format
+from marsad.ingest.batch import SubmissionDefaults, build_batch
+from marsad.model.errors import FormatError
+from marsad.model.records import ParseMeta, ThreatType
+from marsad.store.store import RejectionRow, Store
+from marsad.store.writer import write_batch
+
+Progress = Callable[[str, int], None]
+"""Called with a phase name and a running count while a submission is processed."""
+
+REPORTED_REJECTIONS = 50
+
+
+class ParseReport(msgspec.Struct, kw_only=True):
+    """What happened to one submission: the answer a submitter gets back."""
+
+    submission_id: int
+    source: str
+    filename: str | None
+    sha256: str
+    size: int
+    format: str | None
+    status: str  # ingested | duplicate | rejected
+    records: int = 0
+    accepted: int = 0
+    merged: int = 0
+    rejected: int = 0
+    consumed: int = 0
+    entities: int = 0
+    relationships: int = 0
+    duplicate_of: int | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    rejections: list[RejectionRow] = msgspec.field(default_factory=list)
+
+
+def ingest(
+    store: Store,
+    raw: bytes,
+    *,
+    source: str,
+    fmt: str = "auto",
+    defaults: SubmissionDefaults | None = None,
+    filename: str | None = None,
+    strict: bool = False,
+    threat_type: ThreatType | None = None,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> ParseReport:
+    """Ingest one submission atomically and idempotently; return its parse report."""
+    started = time.perf_counter()
+    defaults = defaults or SubmissionDefaults()
+    org = store.org(source)
+    digest = hashlib.sha256(raw).hexdigest()
+    received_at = now or dt.datetime.now(dt.UTC)
+    report = ParseReport(
+        submission_id=0,
+        source=org.name,
+        filename=filename,
+        sha256=digest,
+        size=len(raw),
+        format=None,
+        status="pending",
+    )
+    previous = store.find_submission(org.id, digest)
+    if previous is not None and previous.status == "ingested":
+        report.submission_id = report.duplicate_of = previous.id
+        report.status = "duplicate"
+        report.format = previous.format
+        report.seconds = time.perf_counter() - started
+        return report
+    # A pending or rejected earlier attempt with these bytes is resumed in place.
+    report.submission_id = sub_id = store.receive(
+        source_org_id=org.id,
+        raw=raw,
+        sha256=digest,
+        filename=filename,
+        defaults=defaults.handling,
+        received_at=received_at,
+        existing=previous.id if previous is not None else None,
+    )
+    d = store.dialect
+    try:
+        chosen: Format = detect_format(raw) if fmt == "auto" else get_format(fmt)
+        report.format = chosen.name
+        meta = ParseMeta(
+            filename=filename, default_threat_type=threat_type, received_at=received_at
+        )
+        batch = build_batch(
+            chosen.parse(raw, meta),
+            defaults,
+            received_at,
+            time=d.time,
+            date=d.date,
+            progress=(lambda n: progress("parse", n)) if progress else None,
+        )
+    except FormatError as exc:
+        report.status, report.error = "rejected", str(exc)
+        with store.engine.begin() as conn:
+            store.finish(conn, sub_id, status="rejected", format=report.format, error=report.error)
+        report.seconds = time.perf_counter() - started
+        return report
+    report.records = batch.records
+    report.rejected = len(batch.rejections)
+    report.consumed = batch.consumed
+    if progress:
+        progress("store", batch.records)
+    with store.engine.begin() as conn:
+        if strict and batch.rejections:
+            batch.assertions, batch.entities, batch.relationships = [], [], []
+            write_batch(conn, d, batch, submission_id=sub_id, source_org_id=org.id)
+            report.status = "rejected"
+            report.error = (
+                f"{report.rejected} record(s) rejected and --strict is set: nothing was stored"
+            )
+            store.finish(
+                conn,
+                sub_id,
+                status="rejected",
+                format=chosen.name,
+                error=report.error,
+                records=batch.records,
+                rejected=report.rejected,
+            )
+        else:
+            counts = write_batch(conn, d, batch, submission_id=sub_id, source_org_id=org.id)
+            report.status = "ingested"
+            report.accepted, report.merged = counts.accepted, counts.merged
+            report.entities, report.relationships = counts.entities, counts.relationships
+            store.finish(
+                conn,
+                sub_id,
+                status="ingested",
+                format=chosen.name,
+                records=batch.records,
+                accepted=counts.accepted,
+                merged=counts.merged,
+                rejected=report.rejected,
+                entities=counts.entities,
+                relationships=counts.relationships,
+            )
+    report.rejections = [
+        RejectionRow(location=loc, reason=reason, raw=raw_text)
+        for loc, reason, raw_text in batch.rejections[:REPORTED_REJECTIONS]
+    ]
+    report.seconds = time.perf_counter() - started
+    return report

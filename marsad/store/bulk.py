@@ -1,0 +1,86 @@
+"""Dialect-specific bulk primitives: staging tables filled by executemany or COPY.
+
+Everything after staging is plain set-based SQL shared by both engines; only the few
+spellings that differ (LEAST/GREATEST, parameter style, time binding) live here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+UTC = dt.UTC
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class Dialect:
+    """The handful of SQL spellings that differ between SQLite and PostgreSQL."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sqlite = name == "sqlite"
+        self.least = "min" if self.sqlite else "least"
+        self.greatest = "max" if self.sqlite else "greatest"
+
+    def sql(self, text: str) -> str:
+        """Translate ``?`` placeholders to the driver's style."""
+        return text if self.sqlite else text.replace("?", "%s")
+
+    def time(self, value: dt.datetime | None) -> Any:
+        """Bind a timestamp the way SQLAlchemy's DateTime type would store it."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        if self.sqlite:
+            return value.astimezone(UTC).strftime(_SQLITE_TIME)
+        return value
+
+    def date(self, value: dt.date | None) -> Any:
+        """Bind a date (SQLite stores ISO text)."""
+        if value is None:
+            return None
+        return value.isoformat() if self.sqlite else value
+
+    def stage(
+        self,
+        conn: Connection,
+        table: str,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None:
+        """Create a temporary table and load rows into it the fastest way the engine allows."""
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        cols = ", ".join(
+            f"{name} {'TIMESTAMPTZ' if sqltype == 'TIMESTAMP' and not self.sqlite else sqltype}"
+            for name, sqltype in columns
+        )
+        if self.sqlite:
+            conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({cols})")
+            if rows:
+                marks = ", ".join("?" for _ in columns)
+                conn.exec_driver_sql(f"INSERT INTO {table} VALUES ({marks})", list(rows))
+            return
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({cols}) ON COMMIT DROP")
+        if rows:
+            names = ", ".join(name for name, _ in columns)
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    def executemany(self, conn: Connection, text: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Run one statement over many parameter tuples."""
+        if rows:
+            conn.exec_driver_sql(self.sql(text), list(rows))
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Read back a stored timestamp as an aware UTC datetime (SQLite returns naive)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

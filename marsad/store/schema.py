@@ -1,0 +1,191 @@
+"""The relational schema: one definition for SQLite and PostgreSQL.
+
+Alembic migrations in `migrations/versions` build it; a test checks that the migrated
+database and this metadata never drift apart. Handling columns are repeated on every
+table that holds what a source said (assertions, entities, relationships), because
+handling travels with the statement, not with the value.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+"""64-bit ids on PostgreSQL; INTEGER on SQLite so the column aliases the rowid."""
+
+
+def _handling_columns() -> list[Column[object]]:
+    return [
+        Column("tlp", SmallInteger, nullable=False),  # TLP rank: 0 CLEAR … 4 RED
+        Column("pap", SmallInteger, nullable=False),  # PAP rank: 0 CLEAR … 3 RED
+        Column("releasable_to", Text, nullable=False, server_default="[]"),  # JSON tokens
+        Column("reliability", String(1), nullable=False),
+        Column("credibility", SmallInteger, nullable=False),
+        Column("purpose", String(40), nullable=False),
+        Column("retain_until", Date, nullable=True),
+        Column("review_at", Date, nullable=True),
+    ]
+
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("country", String(2), nullable=True),
+    Column("region", String(40), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("filename", String(500), nullable=True),
+    Column("format", String(40), nullable=True),
+    # pending: raw kept, records not (yet) in; ingested; rejected (strict mode or unreadable)
+    Column("status", String(20), nullable=False),
+    Column("defaults", Text, nullable=False),  # JSON of the submission's default Handling
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("records", Integer, nullable=False, server_default="0"),
+    Column("accepted", Integer, nullable=False, server_default="0"),
+    Column("merged", Integer, nullable=False, server_default="0"),
+    Column("rejected", Integer, nullable=False, server_default="0"),
+    Column("entities", Integer, nullable=False, server_default="0"),
+    Column("relationships", Integer, nullable=False, server_default="0"),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("source_org_id", "sha256"),
+)
+
+observables = Table(
+    "observables",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("type", String(20), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("registered_domain", String(253), nullable=True),
+    UniqueConstraint("type", "value"),
+    Index(None, "registered_domain"),
+)
+
+assertions = Table(
+    "assertions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("observable_id", Id, ForeignKey("observables.id"), nullable=False),
+    Column("source_org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("owner_org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("threat_type", String(40), nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=True),
+    Column("last_seen", DateTime(timezone=True), nullable=True),
+    Column("sightings", Integer, nullable=False),
+    Column("confidence", SmallInteger, nullable=True),
+    *_handling_columns(),
+    Column("first_submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("last_submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("location", Text, nullable=False),
+    Column("stix_id", String(100), nullable=True),
+    Column("name", Text, nullable=True),
+    Column("description", Text, nullable=True),
+    UniqueConstraint("observable_id", "source_org_id", "threat_type"),
+    Index(None, "source_org_id", "threat_type"),
+)
+
+assertion_sources = Table(
+    "assertion_sources",
+    metadata,
+    Column("assertion_id", Id, ForeignKey("assertions.id"), primary_key=True),
+    Column("submission_id", Id, ForeignKey("submissions.id"), primary_key=True),
+    Column("location", Text, nullable=False),
+    Column("sightings", Integer, nullable=False),
+    Index(None, "submission_id"),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ref", String(100), nullable=False),
+    Column("kind", String(60), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("attributes", Text, nullable=False),  # JSON
+    Column("source_org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    *_handling_columns(),
+    Column("first_seen", DateTime(timezone=True), nullable=True),
+    Column("last_seen", DateTime(timezone=True), nullable=True),
+    Column("first_submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("last_submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("location", Text, nullable=False),
+    UniqueConstraint("ref", "source_org_id"),
+    Index(None, "kind"),
+)
+
+relationships = Table(
+    "relationships",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_ref", Text, nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("target_ref", Text, nullable=False),
+    Column("source_org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    *_handling_columns(),
+    Column("stix_id", String(100), nullable=True),
+    Column("attributes", Text, nullable=False),  # JSON
+    Column("first_seen", DateTime(timezone=True), nullable=True),
+    Column("last_seen", DateTime(timezone=True), nullable=True),
+    Column("count", Integer, nullable=False),
+    Column("first_submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("last_submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("location", Text, nullable=False),
+    UniqueConstraint("source_ref", "type", "target_ref", "source_org_id"),
+    Index(None, "target_ref"),
+)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("location", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Index(None, "submission_id"),
+)

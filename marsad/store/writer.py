@@ -1,0 +1,180 @@
+"""Merge one submission's row batch into the store with set-based SQL.
+
+Called inside the submission's single transaction: either everything below lands with
+the submission marked ingested, or nothing does.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from sqlalchemy import Connection
+
+from marsad.ingest.batch import ASSERTION_COLUMNS, ENTITY_COLUMNS, RELATIONSHIP_COLUMNS, Batch
+from marsad.store.bulk import Dialect
+
+_TYPES = {
+    "first_seen": "TIMESTAMP",
+    "last_seen": "TIMESTAMP",
+    "retain_until": "DATE",
+    "review_at": "DATE",
+    "sightings": "INTEGER",
+    "confidence": "INTEGER",
+    "tlp": "INTEGER",
+    "pap": "INTEGER",
+    "credibility": "INTEGER",
+    "count": "INTEGER",
+}
+_HANDLING = (
+    "tlp",
+    "pap",
+    "releasable_to",
+    "reliability",
+    "credibility",
+    "purpose",
+    "retain_until",
+    "review_at",
+)
+
+
+class WriteCounts(msgspec.Struct, kw_only=True):
+    """What a batch did to the store."""
+
+    accepted: int = 0
+    merged: int = 0
+    entities: int = 0
+    relationships: int = 0
+
+
+def _columns(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(n, _TYPES.get(n, "TEXT")) for n in names]
+
+
+def _refresh_handling(d: Dialect, target: str) -> str:
+    # The source's newest statement sets grading and releasability; TLP/PAP only tighten
+    # on merge (an owner loosens explicitly, never by re-sending).
+    parts = [
+        f"tlp = {d.greatest}({target}.tlp, excluded.tlp)",
+        f"pap = {d.greatest}({target}.pap, excluded.pap)",
+    ]
+    parts += [f"{c} = excluded.{c}" for c in _HANDLING[2:]]
+    return ", ".join(parts)
+
+
+def _span(d: Dialect, target: str) -> str:
+    return (
+        f"first_seen = {d.least}(coalesce({target}.first_seen, excluded.first_seen),"
+        f" coalesce(excluded.first_seen, {target}.first_seen)),"
+        f" last_seen = {d.greatest}(coalesce({target}.last_seen, excluded.last_seen),"
+        f" coalesce(excluded.last_seen, {target}.last_seen))"
+    )
+
+
+def write_batch(
+    conn: Connection, d: Dialect, batch: Batch, *, submission_id: int, source_org_id: int
+) -> WriteCounts:
+    """Stage the batch and merge it: observables, assertions, provenance, entities, edges."""
+    counts = WriteCounts()
+    p = {"sub": submission_id, "src": source_org_id}
+    if batch.assertions:
+        d.stage(
+            conn,
+            "stage_a",
+            [*_columns(ASSERTION_COLUMNS), ("observable_id", "BIGINT")],
+            [(*row, None) for row in batch.assertions],
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO observables (type, value, registered_domain)"
+            " SELECT type, value, registered_domain FROM stage_a WHERE true"
+            " ON CONFLICT (type, value) DO NOTHING"
+        )
+        conn.exec_driver_sql(
+            "UPDATE stage_a SET observable_id = o.id FROM observables o"
+            " WHERE o.type = stage_a.type AND o.value = stage_a.value"
+        )
+        counts.merged = conn.exec_driver_sql(
+            d.sql(
+                "SELECT count(*) FROM stage_a s JOIN assertions a"
+                " ON a.observable_id = s.observable_id AND a.source_org_id = ?"
+                " AND a.threat_type = s.threat_type"
+            ),
+            (source_org_id,),
+        ).scalar_one()
+        counts.accepted = len(batch.assertions) - counts.merged
+        cols = (
+            "threat_type",
+            "first_seen",
+            "last_seen",
+            "sightings",
+            "confidence",
+            *_HANDLING,
+            "location",
+            "stix_id",
+            "name",
+            "description",
+        )
+        collist = ", ".join(cols)
+        conn.exec_driver_sql(
+            d.sql(
+                f"INSERT INTO assertions (observable_id, source_org_id, owner_org_id,"
+                f" first_submission_id, last_submission_id, {collist})"
+                f" SELECT observable_id, ?, ?, ?, ?, {collist} FROM stage_a WHERE true"
+                " ON CONFLICT (observable_id, source_org_id, threat_type) DO UPDATE SET "
+                f"{_span(d, 'assertions')},"
+                " sightings = assertions.sightings + excluded.sightings,"
+                " confidence = coalesce(excluded.confidence, assertions.confidence),"
+                f" {_refresh_handling(d, 'assertions')},"
+                " last_submission_id = excluded.last_submission_id"
+            ),
+            (source_org_id, source_org_id, submission_id, submission_id),
+        )
+        conn.exec_driver_sql(
+            d.sql(
+                "INSERT INTO assertion_sources (assertion_id, submission_id, location, sightings)"
+                " SELECT a.id, ?, s.location, s.sightings FROM stage_a s JOIN assertions a"
+                " ON a.observable_id = s.observable_id AND a.source_org_id = ?"
+                " AND a.threat_type = s.threat_type"
+            ),
+            (p["sub"], p["src"]),
+        )
+        conn.exec_driver_sql("DROP TABLE stage_a")
+    if batch.entities:
+        d.stage(conn, "stage_e", _columns(ENTITY_COLUMNS), [tuple(r) for r in batch.entities])
+        collist = ", ".join(ENTITY_COLUMNS)
+        conn.exec_driver_sql(
+            d.sql(
+                f"INSERT INTO entities (source_org_id, first_submission_id, last_submission_id,"
+                f" {collist}) SELECT ?, ?, ?, {collist} FROM stage_e WHERE true"
+                " ON CONFLICT (ref, source_org_id) DO UPDATE SET name = excluded.name,"
+                " kind = excluded.kind, description = excluded.description,"
+                f" attributes = excluded.attributes, {_span(d, 'entities')},"
+                f" {_refresh_handling(d, 'entities')},"
+                " last_submission_id = excluded.last_submission_id"
+            ),
+            (source_org_id, submission_id, submission_id),
+        )
+        counts.entities = len(batch.entities)
+        conn.exec_driver_sql("DROP TABLE stage_e")
+    if batch.relationships:
+        d.stage(
+            conn, "stage_r", _columns(RELATIONSHIP_COLUMNS), [tuple(r) for r in batch.relationships]
+        )
+        collist = ", ".join(RELATIONSHIP_COLUMNS)
+        conn.exec_driver_sql(
+            d.sql(
+                f"INSERT INTO relationships (source_org_id, first_submission_id,"
+                f" last_submission_id, {collist}) SELECT ?, ?, ?, {collist} FROM stage_r"
+                " WHERE true ON CONFLICT (source_ref, type, target_ref, source_org_id)"
+                " DO UPDATE SET count = relationships.count + excluded.count,"
+                f" {_span(d, 'relationships')}, {_refresh_handling(d, 'relationships')},"
+                " last_submission_id = excluded.last_submission_id"
+            ),
+            (source_org_id, submission_id, submission_id),
+        )
+        counts.relationships = len(batch.relationships)
+        conn.exec_driver_sql("DROP TABLE stage_r")
+    d.executemany(
+        conn,
+        "INSERT INTO rejections (submission_id, location, reason, raw) VALUES (?, ?, ?, ?)",
+        [(submission_id, loc, reason, raw) for loc, reason, raw in batch.rejections],
+    )
+    return counts
