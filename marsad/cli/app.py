@@ -8,7 +8,6 @@ import sys
 import traceback
 from typing import Annotated
 
-import click
 import typer
 
 from marsad.cli import instance
@@ -142,15 +141,7 @@ def main() -> None:
     from marsad.cli import commands  # noqa: F401  (registers the record commands)
 
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("Aborted.")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        app()  # standalone: usage errors and --help exit through SystemExit
     except MarsadError as exc:
         err.print(f"[red]error:[/] {exc}")
         sys.exit(1)

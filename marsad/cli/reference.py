@@ -5,37 +5,30 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer
 
 from marsad.cli import commands  # noqa: F401  (registers the record commands)
 from marsad.cli.app import app
 
 
-def _walk(cmd: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
     found = [(path, cmd)]
-    if isinstance(cmd, click.Group):
+    if hasattr(cmd, "commands"):
         for name in sorted(cmd.commands):
             found += _walk(cmd.commands[name], [*path, name])
     return found
 
 
-def _param(p: click.Parameter) -> str:
-    if isinstance(p, click.Argument):
-        return f"| `{p.human_readable_name}` | argument | {getattr(p, 'help', '') or ''} |"
-    assert isinstance(p, click.Option)
+def _param(p: Any) -> str:
+    if p.param_type_name == "argument":
+        return f"| `{p.name.upper()}` | argument | {getattr(p, 'help', '') or ''} |"
     names = ", ".join(f"`{n}`" for n in p.opts)
-    kind = (
-        "flag"
-        if p.is_flag
-        else (
-            p.type.name
-            if not isinstance(p.type, click.Choice)
-            else " / ".join(map(str, p.type.choices))
-        )
-    )
-    default = "" if p.default in (None, False, ()) or p.is_flag else f" (default: `{p.default}`)"
-    return f"| {names} | {kind} | {(p.help or '').replace('|', '/')}{default} |"
+    default = p.default.value if hasattr(p.default, "value") else p.default
+    shown = "" if default in (None, False, ()) or p.is_flag else f" (default: `{default}`)"
+    kind = "flag" if p.is_flag else "option"
+    return f"| {names} | {kind} | {(p.help or '').replace('|', '/')}{shown} |"
 
 
 def render() -> str:
@@ -50,7 +43,7 @@ def render() -> str:
         "",
     ]
     for path, cmd in _walk(root, ["marsad"])[1:]:
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):
             lines += [f"## `{' '.join(path)}`", "", (cmd.help or "").strip(), ""]
             continue
         lines += [f"### `{' '.join(path)}`", "", (cmd.help or "").strip().split("\n")[0], ""]
