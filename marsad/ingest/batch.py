@@ -44,8 +44,13 @@ class SubmissionDefaults(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Batch(msgspec.Struct, kw_only=True):
-    """Rows ready for staging, plus the counts the parse report needs."""
+    """Rows ready for staging, plus the counts the parse report needs.
 
+    Rows refer to their resolved handling by index into ``handling`` (a submission has a
+    handful of distinct handlings), which keeps the staged rows narrow.
+    """
+
+    handling: list[tuple[Any, ...]] = msgspec.field(default_factory=list)
     assertions: list[list[Any]] = msgspec.field(default_factory=list)
     entities: list[list[Any]] = msgspec.field(default_factory=list)
     relationships: list[list[Any]] = msgspec.field(default_factory=list)
@@ -54,7 +59,18 @@ class Batch(msgspec.Struct, kw_only=True):
     consumed: int = 0
 
 
-# Column order of the assertion rows (the writer's staging table follows it).
+# Column order of the staged rows (the writer's staging tables follow it).
+HANDLING_COLUMNS = (
+    "hid",
+    "tlp",
+    "pap",
+    "releasable_to",
+    "reliability",
+    "credibility",
+    "purpose",
+    "retain_until",
+    "review_at",
+)
 ASSERTION_COLUMNS = (
     "type",
     "value",
@@ -64,14 +80,7 @@ ASSERTION_COLUMNS = (
     "last_seen",
     "sightings",
     "confidence",
-    "tlp",
-    "pap",
-    "releasable_to",
-    "reliability",
-    "credibility",
-    "purpose",
-    "retain_until",
-    "review_at",
+    "hid",
     "location",
     "stix_id",
     "name",
@@ -83,14 +92,7 @@ ENTITY_COLUMNS = (
     "name",
     "description",
     "attributes",
-    "tlp",
-    "pap",
-    "releasable_to",
-    "reliability",
-    "credibility",
-    "purpose",
-    "retain_until",
-    "review_at",
+    "hid",
     "first_seen",
     "last_seen",
     "location",
@@ -99,14 +101,7 @@ RELATIONSHIP_COLUMNS = (
     "source_ref",
     "type",
     "target_ref",
-    "tlp",
-    "pap",
-    "releasable_to",
-    "reliability",
-    "credibility",
-    "purpose",
-    "retain_until",
-    "review_at",
+    "hid",
     "stix_id",
     "attributes",
     "first_seen",
@@ -139,8 +134,9 @@ def resolve_handling(record: Handling | None, defaults: SubmissionDefaults) -> H
     )
 
 
-def _handling_row(h: Handling, date: Callable[[dt.date | None], Any]) -> list[Any]:
-    return [
+def _handling_row(hid: int, h: Handling, date: Callable[[dt.date | None], Any]) -> tuple[Any, ...]:
+    return (
+        hid,
         h.tlp.rank,
         h.pap.rank,
         orjson.dumps(h.releasable_to.tokens()).decode(),
@@ -149,7 +145,7 @@ def _handling_row(h: Handling, date: Callable[[dt.date | None], Any]) -> list[An
         h.purpose.value,
         date(h.retain_until),
         date(h.review_at),
-    ]
+    )
 
 
 @lru_cache(maxsize=262144)
@@ -173,6 +169,41 @@ def domain_of(type_: ObservableType, value: str) -> str | None:
     return _registered(host)
 
 
+class _Profiles:
+    """Distinct resolved handlings of one submission, numbered for the staged rows."""
+
+    def __init__(self, defaults: SubmissionDefaults, date: Callable[[dt.date | None], Any]) -> None:
+        self.defaults = defaults
+        self.date = date
+        self.by_record: dict[Handling | None, int] = {}
+        self.by_resolved: dict[Handling, int] = {}
+        self.resolved: list[Handling] = []
+        self.rows: list[tuple[Any, ...]] = []
+
+    def hid(self, record: Handling | None) -> int:
+        """The profile number of a record's handling."""
+        found = self.by_record.get(record)
+        if found is None:
+            found = self.by_record[record] = self._number(resolve_handling(record, self.defaults))
+        return found
+
+    def stricter(self, a: int, b: int) -> int:
+        """The profile of ``a`` with TLP and PAP tightened to ``b``'s where stricter."""
+        ha, hb = self.resolved[a], self.resolved[b]
+        tlp, pap = stricter_tlp(ha.tlp, hb.tlp), stricter_pap(ha.pap, hb.pap)
+        if (tlp, pap) == (ha.tlp, ha.pap):
+            return a
+        return self._number(msgspec.structs.replace(ha, tlp=tlp, pap=pap))
+
+    def _number(self, h: Handling) -> int:
+        found = self.by_resolved.get(h)
+        if found is None:
+            found = self.by_resolved[h] = len(self.resolved)
+            self.resolved.append(h)
+            self.rows.append(_handling_row(found, h, self.date))
+        return found
+
+
 def build_batch(
     records: Iterable[Record],
     defaults: SubmissionDefaults,
@@ -184,88 +215,65 @@ def build_batch(
 ) -> Batch:
     """Group records into merged rows; ``time``/``date`` bind values for the target engine."""
     batch = Batch()
+    profiles = _Profiles(defaults, date)
     merged: dict[tuple[str, str, str], list[Any]] = {}
-    handling_rows: dict[Handling | None, list[Any]] = {}
     entities: dict[str, list[Any]] = {}
     rels: dict[tuple[str, str, str], list[Any]] = {}
     seen_at = time(received_at)
+    default_hid = profiles.hid(None)
     n = 0
     for rec in records:
         n += 1
         if progress is not None and not n & 0x3FFF:
             progress(n)
-        h = rec.handling if not isinstance(rec, Rejected | Consumed) else None
-        hrow = handling_rows.get(h)
-        if hrow is None:
-            hrow = handling_rows[h] = _handling_row(resolve_handling(h, defaults), date)
-        if isinstance(rec, AssertionRecord):
+        if type(rec) is AssertionRecord:
             obs = rec.observable
-            key = (obs.type.value, obs.value, rec.threat_type.value)
+            # StrEnum members are str: they key the dict and bind as text without .value
+            key = (obs.type, obs.value, rec.threat_type)
+            hid = default_hid if rec.handling is None else profiles.hid(rec.handling)
             first = time(rec.first_seen) if rec.first_seen else seen_at
             last = time(rec.last_seen) if rec.last_seen else first
             row = merged.get(key)
             if row is None:
                 rd = domain_of(obs.type, obs.value) if obs.type in _DOMAIN_BEARING else None
                 merged[key] = [
-                    key[0],
-                    key[1],
-                    rd,
-                    key[2],
-                    first,
-                    last,
-                    1,
-                    rec.confidence,
-                    *hrow,
-                    rec.location,
-                    rec.stix_id,
-                    rec.name,
-                    rec.description,
-                ]
+                    key[0], key[1], rd, key[2], first, last, 1, rec.confidence, hid,
+                    rec.location, rec.stix_id, rec.name, rec.description,
+                ]  # fmt: skip
             else:
                 row[4] = min(row[4], first)
                 row[5] = max(row[5], last)
                 row[6] += 1
                 if rec.confidence is not None:
                     row[7] = max(row[7] or 0, rec.confidence)
-                row[8] = max(row[8], hrow[0])  # never loosen within one submission
-                row[9] = max(row[9], hrow[1])
+                if row[8] != hid:  # never loosen within one submission
+                    row[8] = profiles.stricter(row[8], hid)
         elif isinstance(rec, EntityRecord):
             first = time(rec.first_seen) if rec.first_seen else None
             entities[rec.ref] = [
-                rec.ref,
-                rec.kind,
-                rec.name,
-                rec.description,
+                rec.ref, rec.kind, rec.name, rec.description,
                 orjson.dumps(rec.attributes, option=orjson.OPT_SORT_KEYS).decode(),
-                *hrow,
-                first,
-                time(rec.last_seen) if rec.last_seen else first,
-                rec.location,
-            ]
+                profiles.hid(rec.handling), first,
+                time(rec.last_seen) if rec.last_seen else first, rec.location,
+            ]  # fmt: skip
         elif isinstance(rec, RelationshipRecord):
             rkey = (rec.source_ref, rec.type, rec.target_ref)
             existing = rels.get(rkey)
             if existing is not None:
-                existing[15] += 1
+                existing[8] += 1
                 continue
             first = time(rec.first_seen) if rec.first_seen else None
             rels[rkey] = [
-                rec.source_ref,
-                rec.type,
-                rec.target_ref,
-                *hrow,
-                rec.stix_id,
+                rec.source_ref, rec.type, rec.target_ref, profiles.hid(rec.handling), rec.stix_id,
                 orjson.dumps(rec.attributes, option=orjson.OPT_SORT_KEYS).decode(),
-                first,
-                time(rec.last_seen) if rec.last_seen else first,
-                1,
-                rec.location,
-            ]
+                first, time(rec.last_seen) if rec.last_seen else first, 1, rec.location,
+            ]  # fmt: skip
         elif isinstance(rec, Rejected):
             batch.rejections.append((rec.location, rec.reason, rec.raw))
         else:
             batch.consumed += 1
     batch.records = n
+    batch.handling = profiles.rows
     batch.assertions = list(merged.values())
     batch.entities = list(entities.values())
     batch.relationships = list(rels.values())

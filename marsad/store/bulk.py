@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 UTC = dt.UTC
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class Dialect:
@@ -24,20 +23,24 @@ class Dialect:
         self.sqlite = name == "sqlite"
         self.least = "min" if self.sqlite else "least"
         self.greatest = "max" if self.sqlite else "greatest"
+        self._times: dict[dt.datetime, Any] = {}
 
     def sql(self, text: str) -> str:
         """Translate ``?`` placeholders to the driver's style."""
         return text if self.sqlite else text.replace("?", "%s")
 
     def time(self, value: dt.datetime | None) -> Any:
-        """Bind a timestamp the way SQLAlchemy's DateTime type would store it."""
+        """Bind a timestamp the way SQLAlchemy's DateTime type would store it (UTC)."""
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        if self.sqlite:
-            return value.astimezone(UTC).strftime(_SQLITE_TIME)
-        return value
+        found = self._times.get(value)  # feeds repeat timestamps: convert each once
+        if found is None:
+            utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            found = utc.replace(tzinfo=None).isoformat(" ", "microseconds") if self.sqlite else utc
+            if len(self._times) > 100_000:
+                self._times.clear()
+            self._times[value] = found
+        return found
 
     def date(self, value: dt.date | None) -> Any:
         """Bind a date (SQLite stores ISO text)."""
@@ -50,7 +53,7 @@ class Dialect:
         conn: Connection,
         table: str,
         columns: Sequence[tuple[str, str]],
-        rows: Sequence[tuple[Any, ...]],
+        rows: Sequence[Sequence[Any]],
     ) -> None:
         """Create a temporary table and load rows into it the fastest way the engine allows."""
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
@@ -62,7 +65,10 @@ class Dialect:
             conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({cols})")
             if rows:
                 marks = ", ".join("?" for _ in columns)
-                conn.exec_driver_sql(f"INSERT INTO {table} VALUES ({marks})", list(rows))
+                # straight to the driver: SQLAlchemy would inspect every row first
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                raw.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
             return
         conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({cols}) ON COMMIT DROP")
         if rows:

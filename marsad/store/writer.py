@@ -9,7 +9,13 @@ from __future__ import annotations
 import msgspec
 from sqlalchemy import Connection
 
-from marsad.ingest.batch import ASSERTION_COLUMNS, ENTITY_COLUMNS, RELATIONSHIP_COLUMNS, Batch
+from marsad.ingest.batch import (
+    ASSERTION_COLUMNS,
+    ENTITY_COLUMNS,
+    HANDLING_COLUMNS,
+    RELATIONSHIP_COLUMNS,
+    Batch,
+)
 from marsad.store.bulk import Dialect
 
 _TYPES = {
@@ -19,21 +25,15 @@ _TYPES = {
     "review_at": "DATE",
     "sightings": "INTEGER",
     "confidence": "INTEGER",
+    "hid": "INTEGER",
     "tlp": "INTEGER",
     "pap": "INTEGER",
     "credibility": "INTEGER",
     "count": "INTEGER",
 }
-_HANDLING = (
-    "tlp",
-    "pap",
-    "releasable_to",
-    "reliability",
-    "credibility",
-    "purpose",
-    "retain_until",
-    "review_at",
-)
+_HANDLING = HANDLING_COLUMNS[1:]
+_H_SELECT = ", ".join(f"h.{c}" for c in _HANDLING)
+_H_LIST = ", ".join(_HANDLING)
 
 
 class WriteCounts(msgspec.Struct, kw_only=True):
@@ -74,107 +74,115 @@ def write_batch(
 ) -> WriteCounts:
     """Stage the batch and merge it: observables, assertions, provenance, entities, edges."""
     counts = WriteCounts()
-    p = {"sub": submission_id, "src": source_org_id}
+    ids = (source_org_id, submission_id, submission_id)
+    if batch.assertions or batch.entities or batch.relationships:
+        d.stage(conn, "stage_h", _columns(HANDLING_COLUMNS), batch.handling)
     if batch.assertions:
-        d.stage(
-            conn,
-            "stage_a",
-            [*_columns(ASSERTION_COLUMNS), ("observable_id", "BIGINT")],
-            [(*row, None) for row in batch.assertions],
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO observables (type, value, registered_domain)"
-            " SELECT type, value, registered_domain FROM stage_a WHERE true"
-            " ON CONFLICT (type, value) DO NOTHING"
-        )
-        conn.exec_driver_sql(
-            "UPDATE stage_a SET observable_id = o.id FROM observables o"
-            " WHERE o.type = stage_a.type AND o.value = stage_a.value"
-        )
-        counts.merged = conn.exec_driver_sql(
-            d.sql(
-                "SELECT count(*) FROM stage_a s JOIN assertions a"
-                " ON a.observable_id = s.observable_id AND a.source_org_id = ?"
-                " AND a.threat_type = s.threat_type"
-            ),
-            (source_org_id,),
-        ).scalar_one()
-        counts.accepted = len(batch.assertions) - counts.merged
-        cols = (
-            "threat_type",
-            "first_seen",
-            "last_seen",
-            "sightings",
-            "confidence",
-            *_HANDLING,
-            "location",
-            "stix_id",
-            "name",
-            "description",
-        )
-        collist = ", ".join(cols)
-        conn.exec_driver_sql(
-            d.sql(
-                f"INSERT INTO assertions (observable_id, source_org_id, owner_org_id,"
-                f" first_submission_id, last_submission_id, {collist})"
-                f" SELECT observable_id, ?, ?, ?, ?, {collist} FROM stage_a WHERE true"
-                " ON CONFLICT (observable_id, source_org_id, threat_type) DO UPDATE SET "
-                f"{_span(d, 'assertions')},"
-                " sightings = assertions.sightings + excluded.sightings,"
-                " confidence = coalesce(excluded.confidence, assertions.confidence),"
-                f" {_refresh_handling(d, 'assertions')},"
-                " last_submission_id = excluded.last_submission_id"
-            ),
-            (source_org_id, source_org_id, submission_id, submission_id),
-        )
-        conn.exec_driver_sql(
-            d.sql(
-                "INSERT INTO assertion_sources (assertion_id, submission_id, location, sightings)"
-                " SELECT a.id, ?, s.location, s.sightings FROM stage_a s JOIN assertions a"
-                " ON a.observable_id = s.observable_id AND a.source_org_id = ?"
-                " AND a.threat_type = s.threat_type"
-            ),
-            (p["sub"], p["src"]),
-        )
-        conn.exec_driver_sql("DROP TABLE stage_a")
+        counts.accepted, counts.merged = _write_assertions(conn, d, batch, ids)
     if batch.entities:
-        d.stage(conn, "stage_e", _columns(ENTITY_COLUMNS), [tuple(r) for r in batch.entities])
-        collist = ", ".join(ENTITY_COLUMNS)
+        d.stage(conn, "stage_e", _columns(ENTITY_COLUMNS), batch.entities)
+        cols = ", ".join(c for c in ENTITY_COLUMNS if c != "hid")
+        picked = ", ".join(f"s.{c}" for c in ENTITY_COLUMNS if c != "hid")
         conn.exec_driver_sql(
             d.sql(
                 f"INSERT INTO entities (source_org_id, first_submission_id, last_submission_id,"
-                f" {collist}) SELECT ?, ?, ?, {collist} FROM stage_e WHERE true"
+                f" {cols}, {_H_LIST}) SELECT ?, ?, ?, {picked}, {_H_SELECT}"
+                " FROM stage_e s JOIN stage_h h ON h.hid = s.hid WHERE true"
                 " ON CONFLICT (ref, source_org_id) DO UPDATE SET name = excluded.name,"
                 " kind = excluded.kind, description = excluded.description,"
                 f" attributes = excluded.attributes, {_span(d, 'entities')},"
                 f" {_refresh_handling(d, 'entities')},"
                 " last_submission_id = excluded.last_submission_id"
             ),
-            (source_org_id, submission_id, submission_id),
+            ids,
         )
         counts.entities = len(batch.entities)
         conn.exec_driver_sql("DROP TABLE stage_e")
     if batch.relationships:
-        d.stage(
-            conn, "stage_r", _columns(RELATIONSHIP_COLUMNS), [tuple(r) for r in batch.relationships]
-        )
-        collist = ", ".join(RELATIONSHIP_COLUMNS)
+        d.stage(conn, "stage_r", _columns(RELATIONSHIP_COLUMNS), batch.relationships)
+        cols = ", ".join(c for c in RELATIONSHIP_COLUMNS if c != "hid")
+        picked = ", ".join(f"s.{c}" for c in RELATIONSHIP_COLUMNS if c != "hid")
         conn.exec_driver_sql(
             d.sql(
                 f"INSERT INTO relationships (source_org_id, first_submission_id,"
-                f" last_submission_id, {collist}) SELECT ?, ?, ?, {collist} FROM stage_r"
+                f" last_submission_id, {cols}, {_H_LIST}) SELECT ?, ?, ?, {picked}, {_H_SELECT}"
+                " FROM stage_r s JOIN stage_h h ON h.hid = s.hid"
                 " WHERE true ON CONFLICT (source_ref, type, target_ref, source_org_id)"
                 " DO UPDATE SET count = relationships.count + excluded.count,"
                 f" {_span(d, 'relationships')}, {_refresh_handling(d, 'relationships')},"
                 " last_submission_id = excluded.last_submission_id"
             ),
-            (source_org_id, submission_id, submission_id),
+            ids,
         )
         counts.relationships = len(batch.relationships)
         conn.exec_driver_sql("DROP TABLE stage_r")
+    if batch.assertions or batch.entities or batch.relationships:
+        conn.exec_driver_sql("DROP TABLE stage_h")
     d.executemany(
         conn,
         "INSERT INTO rejections (submission_id, location, reason, raw) VALUES (?, ?, ?, ?)",
         [(submission_id, loc, reason, raw) for loc, reason, raw in batch.rejections],
     )
     return counts
+
+
+def _write_assertions(
+    conn: Connection, d: Dialect, batch: Batch, ids: tuple[int, int, int]
+) -> tuple[int, int]:
+    source_org_id, submission_id, _ = ids
+    before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM assertions").scalar_one()
+    d.stage(conn, "stage_a", _columns(ASSERTION_COLUMNS), batch.assertions)
+    conn.exec_driver_sql(
+        "INSERT INTO observables (type, value, registered_domain)"
+        " SELECT type, value, registered_domain FROM stage_a WHERE true"
+        " ON CONFLICT (type, value) DO NOTHING"
+    )
+    cols = ("threat_type", "first_seen", "last_seen", "sightings", "confidence", "location",
+            "stix_id", "name", "description")  # fmt: skip
+    collist = ", ".join(cols)
+    picked = ", ".join(f"s.{c}" for c in cols)
+    conn.exec_driver_sql(
+        d.sql(
+            f"INSERT INTO assertions (observable_id, source_org_id, owner_org_id,"
+            f" first_submission_id, last_submission_id, {collist}, {_H_LIST})"
+            f" SELECT o.id, ?, ?, ?, ?, {picked}, {_H_SELECT} FROM stage_a s"
+            " JOIN observables o ON o.type = s.type AND o.value = s.value"
+            " JOIN stage_h h ON h.hid = s.hid WHERE true"
+            " ON CONFLICT (observable_id, source_org_id, threat_type) DO UPDATE SET "
+            f"{_span(d, 'assertions')},"
+            " sightings = assertions.sightings + excluded.sightings,"
+            " confidence = coalesce(excluded.confidence, assertions.confidence),"
+            f" {_refresh_handling(d, 'assertions')},"
+            " last_submission_id = excluded.last_submission_id"
+        ),
+        (source_org_id, source_org_id, submission_id, submission_id),
+    )
+    # New rows have ids above the old maximum and this submission as their first; their
+    # provenance comes straight from the rows, without joining the staged values again.
+    new_rows = " FROM assertions WHERE id > ? AND first_submission_id = ?"
+    accepted = int(
+        conn.exec_driver_sql(
+            d.sql("SELECT count(*)" + new_rows), (before, submission_id)
+        ).scalar_one()
+    )
+    conn.exec_driver_sql(
+        d.sql(
+            "INSERT INTO assertion_sources (assertion_id, submission_id, location, sightings)"
+            " SELECT id, first_submission_id, location, sightings" + new_rows
+        ),
+        (before, submission_id),
+    )
+    merged = len(batch.assertions) - accepted
+    if merged:
+        conn.exec_driver_sql(
+            d.sql(
+                "INSERT INTO assertion_sources (assertion_id, submission_id, location, sightings)"
+                " SELECT a.id, ?, s.location, s.sightings FROM stage_a s"
+                " JOIN observables o ON o.type = s.type AND o.value = s.value"
+                " JOIN assertions a ON a.observable_id = o.id AND a.source_org_id = ?"
+                " AND a.threat_type = s.threat_type WHERE a.first_submission_id <> ?"
+            ),
+            (submission_id, source_org_id, submission_id),
+        )
+    conn.exec_driver_sql("DROP TABLE stage_a")
+    return accepted, merged
