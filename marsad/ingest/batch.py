@@ -20,7 +20,6 @@ from marsad.model.normalize import registered_domain
 from marsad.model.observable import ObservableType
 from marsad.model.records import (
     AssertionRecord,
-    Consumed,
     EntityRecord,
     Record,
     Rejected,
