@@ -82,6 +82,16 @@ def sqlite_store(sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
+def second_store(sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
+    """Another, empty SQLite instance (the receiving side of an exchange)."""
+    path = tmp_path / "second.db"
+    shutil.copy(sqlite_template, path)
+    store = Store.open(sqlite_url(path))
+    yield store
+    store.close()
+
+
+@pytest.fixture
 def pg_store(request: pytest.FixtureRequest) -> Iterator[Store]:
     template = request.getfixturevalue("pg_template")
     name = f"marsad_t_{uuid.uuid4().hex[:12]}"

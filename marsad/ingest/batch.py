@@ -236,13 +236,13 @@ def build_batch(
             if row is None:
                 rd = domain_of(obs.type, obs.value) if obs.type in _DOMAIN_BEARING else None
                 merged[key] = [
-                    key[0], key[1], rd, key[2], first, last, 1, rec.confidence, hid,
+                    key[0], key[1], rd, key[2], first, last, rec.sightings, rec.confidence, hid,
                     rec.location, rec.stix_id, rec.name, rec.description,
                 ]  # fmt: skip
             else:
                 row[4] = min(row[4], first)
                 row[5] = max(row[5], last)
-                row[6] += 1
+                row[6] += rec.sightings
                 if rec.confidence is not None:
                     row[7] = max(row[7] or 0, rec.confidence)
                 if row[8] != hid:  # never loosen within one submission

@@ -73,6 +73,7 @@ class AssertionRecord(msgspec.Struct, frozen=True, kw_only=True):
     first_seen: dt.datetime | None = None
     last_seen: dt.datetime | None = None
     confidence: int | None = None
+    sightings: int = 1
     handling: Handling | None = None
     stix_id: str | None = None
     name: str | None = None
