@@ -65,7 +65,8 @@ def make_bundle(n: int, seed: int = 7) -> bytes:
     for i in range(n):
         kind = i % 4
         if kind == 0:
-            value = f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            rest = i // 200  # unique per i: first octet from i % 200, the rest from i // 200
+            value = f"{11 + i % 200}.{rest >> 16 & 255}.{rest >> 8 & 255}.{rest & 255}"
             sco_type, pattern = "ipv4-addr", f"[ipv4-addr:value = '{value}']"
             sco: dict[str, object] = {
                 "type": sco_type,

@@ -10,11 +10,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from marsad.model.organisation import make_organisation
 from marsad.store.engine import sqlite_url
 from marsad.store.store import Store
+
+# A shared 2-core CI machine: no per-example deadlines, a fixed example budget.
+settings.register_profile(
+    "marsad", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("marsad")
 
 PG_URL = os.environ.get(
     "MARSAD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

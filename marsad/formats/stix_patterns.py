@@ -18,10 +18,12 @@ Comparison = tuple[str, str, str]
 """(SCO type, property path without quotes, literal value unescaped)."""
 
 _PATH: Final = r"(?:[A-Za-z0-9_-]+|'[^']*')(?:\.(?:[A-Za-z0-9_-]+|'[^']*')|\[(?:\d+|\*)\])*"
-_CMP: Final = rf"([a-z0-9][a-z0-9-]*):({_PATH})\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(-?\d+))"
+_CMP: Final = rf"([a-z0-9][a-z0-9-]*):({_PATH})\s*=\s*(?:'([^'\\]*(?:\\.[^'\\]*)*)'|(-?\d+))"
 _SINGLE: Final = re.compile(rf"\s*\[\s*{_CMP}\s*\]\s*")
 _TOKEN: Final = re.compile(rf"\s*(?:([\[\]()])|(OR|AND)(?![A-Za-z0-9_])|{_CMP})")
 _ESCAPE: Final = re.compile(r"\\(.)")
+_HEAD: Final = re.compile(rf"\s*([a-z0-9][a-z0-9-]*):({_PATH})\s*")
+_heads: dict[str, tuple[str, str] | None] = {}
 
 
 def _comparison(sco: str, path: str, text: str | None, number: str | None) -> Comparison:
@@ -36,6 +38,19 @@ def _comparison(sco: str, path: str, text: str | None, number: str | None) -> Co
 
 def parse_simple(pattern: str) -> list[Comparison] | None:
     """The comparisons of a simple pattern, or None when the pattern is complex."""
+    if pattern[:1] == "[" and pattern[-2:] == "']":
+        # the common one-comparison case by string splitting; heads repeat, so they are cached
+        head, sep, literal = pattern[1:-2].partition("= '")
+        if sep and "'" not in literal and "\\" not in literal:
+            if head in _heads:
+                found = _heads[head]
+            else:
+                m = _HEAD.fullmatch(head)
+                found = (m.group(1), m.group(2).replace("'", "")) if m else None
+                if len(_heads) < 4096:
+                    _heads[head] = found
+            if found is not None:
+                return [(found[0], found[1], literal)]
     single = _SINGLE.fullmatch(pattern)
     if single is not None:
         return [_comparison(*single.groups())]

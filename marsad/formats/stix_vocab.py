@@ -6,9 +6,13 @@ oasis-open/cti-stix-common-objects ``extension-definition-specifications/tlp-2.0
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Final
 
-from marsad.model.handling import TLP
+from marsad.model.errors import InvalidObservable
+from marsad.model.handling import TLP, Handling, Purpose, Releasability, parse_pap
+from marsad.model.normalize import detect, observable
+from marsad.model.observable import Observable
 from marsad.model.observable import ObservableType as O
 from marsad.model.records import ThreatType as T
 
@@ -121,6 +125,9 @@ HASH_TYPES: Final[dict[str, O]] = {
     "TLSH": O.TLSH,
 }
 HASHED_SCOS: Final = frozenset({"file", "artifact"})
+WALLETS: Final = frozenset({O.BTC_WALLET, O.ETH_WALLET, O.TRX_WALLET, O.LTC_WALLET, O.XMR_WALLET})
+UNKNOWN_PATH: Final = object()
+_path_cache: dict[tuple[str, str], Any] = {}
 
 SCO_TYPES: Final = frozenset(
     {
@@ -201,3 +208,95 @@ def tlp2_marking(tlp: TLP) -> dict[str, Any]:
             TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": tlp.value}
         },
     }
+
+
+def resolve_path(sco: str, path: str) -> Any:
+    """The observable type a pattern path names (None: auto-detect), else UNKNOWN_PATH."""
+    key = (sco, path)
+    found = _path_cache.get(key, UNKNOWN_PATH)
+    if found is UNKNOWN_PATH and len(_path_cache) < 4096:
+        found = PATTERN_PATHS.get(key, UNKNOWN_PATH)
+        if found is UNKNOWN_PATH and path.startswith("hashes."):
+            found = hash_type(sco, path[7:]) or UNKNOWN_PATH
+        _path_cache[key] = found
+    return found
+
+
+def hash_type(sco: str, name: str) -> O | None:
+    """The observable type of a STIX hash name on an SCO type, else None."""
+    kind = HASH_TYPES.get(name.upper().replace("-", "").replace("_", ""))
+    if sco == "x509-certificate":
+        return O.TLS_SHA256 if kind is O.SHA256 else None
+    return kind if sco in HASHED_SCOS else None
+
+
+def make_observable(kind: O | None, value: str, sco: str = "") -> Observable:
+    """Normalise one value; CIDR, onion and the wallet chain refine what the STIX type says."""
+    if kind is None:
+        found: Observable | None = detect(value)
+        if found is None or (sco == "cryptocurrency-wallet" and found.type not in WALLETS):
+            what = "wallet address" if sco == "cryptocurrency-wallet" else "observable"
+            raise InvalidObservable(sco or "observable", value, f"not a recognised {what}")
+        return found
+    if kind is O.IPV4 or kind is O.IPV6:
+        if "/" in value:
+            kind = O.CIDR
+    elif kind is O.DOMAIN and value.rstrip(".").lower().endswith(".onion"):
+        kind = O.ONION
+    made: Observable = observable(kind, value)
+    return made
+
+
+def fallback_name(o: dict[str, Any], kind: str) -> str:
+    """A readable name for objects STIX does not require to have one."""
+    if kind == "observed-data":
+        return f"observed-data {o.get('first_observed', '')}".strip()
+    if kind == "location":
+        parts = [o.get(k) for k in ("city", "administrative_area", "region", "country")]
+        return ", ".join(str(p) for p in parts if p) or str(o.get("id"))
+    for key in ("abstract", "opinion", "pattern", "content", "definition_type", "value"):
+        if isinstance(o.get(key), str) and o[key]:
+            return str(o[key])[:200]
+    return str(o.get("id") or kind)
+
+
+EXTENSION_KEYS: Final = (
+    "pap", "reliability", "credibility", "purpose", "releasable_to", "retain_until", "review_at"
+)  # fmt: skip
+
+
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def handling_from_extension(tlp: TLP, ext: dict[str, Any]) -> Handling:
+    """Full handling from our property-extension; a bad value raises HandlingError."""
+    defaults = Handling()
+    return Handling(
+        tlp=tlp,
+        pap=parse_pap(str(ext["pap"])) if ext.get("pap") else defaults.pap,
+        releasable_to=Releasability.from_tokens(list(ext.get("releasable_to") or ())),
+        reliability=str(ext.get("reliability", defaults.reliability)),
+        credibility=int(ext.get("credibility", defaults.credibility)),
+        purpose=Purpose(ext["purpose"]) if ext.get("purpose") else defaults.purpose,
+        retain_until=_date(ext.get("retain_until")),
+        review_at=_date(ext.get("review_at")),
+    )
+
+
+def handling_extension(handling: Handling) -> dict[str, Any]:
+    """Our property-extension for the handling STIX markings cannot say."""
+    ext: dict[str, Any] = {
+        "extension_type": "property-extension",
+        "pap": handling.pap.value,
+        "reliability": handling.reliability,
+        "credibility": handling.credibility,
+        "purpose": handling.purpose.value,
+    }
+    if tokens := handling.releasable_to.tokens():
+        ext["releasable_to"] = tokens
+    if handling.retain_until is not None:
+        ext["retain_until"] = handling.retain_until.isoformat()
+    if handling.review_at is not None:
+        ext["review_at"] = handling.review_at.isoformat()
+    return ext

@@ -1,0 +1,446 @@
+"""Criminal operations of the demo world, whose observables really share infrastructure.
+
+Everything lives in one columnar ``Pool`` (value, threat, first day, owning operation,
+outgoing edges) so the feed writers can pick by column without walking objects.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from marsad.demo import identifiers as ids
+from marsad.demo import names as N
+from marsad.model.records import ThreatType as T
+
+DAYS = 153  # 2026-06-01 … 2026-10-31
+NOISE = -1
+HUB = -2
+
+# Operations per threat type at scale 1.0, and their id tag.
+OPERATIONS: dict[T, tuple[int, str]] = {
+    T.PHISHING: (30, "PHISH"),
+    T.C2: (12, "C2"),
+    T.MALWARE_DISTRIBUTION: (12, "MALDIST"),
+    T.INVESTMENT_SCAM: (15, "INVEST"),
+    T.ROMANCE_SCAM: (10, "ROMANCE"),
+    T.BEC: (10, "BEC"),
+    T.PIRACY: (15, "PIRACY"),
+}
+# How likely each member country's people are to be an operation's victims.
+VICTIM_WEIGHTS: dict[str, int] = {
+    "AU": 10, "NZ": 5, "FJ": 3, "PG": 2, "WS": 1, "TO": 1, "VU": 1, "SB": 1, "ID": 7,
+    "MY": 6, "SG": 6, "TH": 5, "PH": 7, "VN": 5, "KH": 2, "LA": 1, "IN": 8, "LK": 2,
+    "JP": 5, "KR": 4,
+}  # fmt: skip
+SCAM_PHONE_COUNTRIES = ("KH", "LA", "MY", "PH", "TH", "NG", "GH")
+# Background noise at scale 1.0: unrelated indicators, by observable type.
+NOISE_MIX: dict[str, float] = {
+    "domain": 0.36, "url": 0.25, "ipv4": 0.25, "sha256": 0.1, "email": 0.02,
+    "phone": 0.01, "btc-wallet": 0.005, "eth-wallet": 0.005,
+}  # fmt: skip
+NOISE_THREATS = (T.PHISHING, T.PHISHING, T.MALWARE_DISTRIBUTION, T.C2, T.SPAM, T.SCANNING,
+                 T.BRUTE_FORCE, T.INVESTMENT_SCAM, T.PIRACY, T.MALWARE)  # fmt: skip
+NOISE_AT_SCALE_1 = 26_000
+
+Item = tuple[str, str]
+
+
+@dataclass(slots=True)
+class Operation:
+    """One planted network while it is being built; members and links are pool indexes."""
+
+    index: int
+    id: str
+    threat: T
+    operator: str
+    hosting: tuple[str, ...]
+    victims: tuple[str, ...]
+    start: int
+    end: int
+    members: list[int] = field(default_factory=list)
+    links: list[tuple[str, int]] = field(default_factory=list)
+    member_set: set[int] = field(default_factory=set)
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Where the infrastructure sits and where the victims are, sorted."""
+        return tuple(sorted(set(self.hosting) | set(self.victims)))
+
+
+class Pool:
+    """Every observable of the world, column by column, with its outgoing edges."""
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+        self.threat: list[T] = []
+        self.birth: list[int] = []
+        self.owner: list[int] = []
+        self.edges: list[list[tuple[str, int]]] = []
+        self.index: dict[Item, int] = {}
+
+    def add(self, kind: str, value: str, threat: T, birth: int, owner: int) -> int:
+        """The index of the item, adding it when new."""
+        key = (kind, value)
+        found = self.index.get(key)
+        if found is not None:
+            return found
+        self.index[key] = n = len(self.items)
+        self.items.append(key)
+        self.threat.append(threat)
+        self.birth.append(birth)
+        self.owner.append(owner)
+        self.edges.append([])
+        return n
+
+    def link(self, source: int, rel: str, target: int) -> None:
+        """Record a typed edge ``source -rel-> target``."""
+        self.edges[source].append((rel, target))
+
+
+class Builder:
+    """Builds operations, hubs and noise into one pool from one seeded generator."""
+
+    def __init__(self, rng: random.Random, scale: float) -> None:
+        self.rng = rng
+        self.scale = scale
+        self.factor: float = max(0.08, min(1.0, scale) ** 0.5) * max(1.0, scale) ** 0.5
+        self.pool = Pool()
+        self.ops: list[Operation] = []
+        self.cdn = [self.pool.add("ipv4", ip, T.BENIGN, 0, HUB) for ip in N.CDN_IPS]
+        self.parking = [self.pool.add("domain", ns, T.BENIGN, 0, HUB) for ns in N.PARKING_NS]
+        self.privacy = self.pool.add("email", N.PRIVACY_EMAIL, T.BENIGN, 0, HUB)
+        self._aliases: set[str] = set()
+
+    # -- small helpers ---------------------------------------------------------------
+    def size(self, lo: int, hi: int, least: int = 4) -> int:
+        """A scaled count drawn from ``lo..hi``, never below ``least``."""
+        return max(least, round(self.rng.randint(lo, hi) * self.factor))
+
+    def day(self, op: Operation) -> int:
+        """A day inside the operation's active window."""
+        return self.rng.randint(op.start, op.end)
+
+    def add(self, op: Operation, kind: str, value: str, birth: int | None = None) -> int:
+        """Add a member of the operation (first seen at ``birth`` or a random active day)."""
+        n = self.pool.add(
+            kind, value, op.threat, self.day(op) if birth is None else birth, op.index
+        )
+        if self.pool.owner[n] == op.index and n not in op.member_set:
+            op.member_set.add(n)
+            op.members.append(n)
+        return n
+
+    def domain(self, label: str | Callable[[], str], suffixes: tuple[str, ...]) -> str:
+        """A domain name not used anywhere in the world yet."""
+        for attempt in range(1000):
+            extra = self.digits(1, 3) if attempt >= 20 else ""
+            name = (
+                f"{label if isinstance(label, str) else label()}{extra}.{self.rng.choice(suffixes)}"
+            )
+            if ("domain", name) not in self.pool.index:
+                return name
+        raise RuntimeError("the domain name space of the demo world is exhausted")
+
+    def digits(self, lo: int = 1, hi: int = 3) -> str:
+        """A short run of digits, sometimes empty."""
+        return "".join(self.rng.choice(string.digits) for _ in range(self.rng.randint(lo, hi)))
+
+    def suffixes(self, op: Operation, local: float) -> tuple[str, ...]:
+        """Generic suffixes, plus the victims' country suffixes with weight ``local``."""
+        own = tuple(s for c in op.victims for s in N.COUNTRY_SUFFIXES[c])
+        weight = max(1, round(len(N.GENERIC_SUFFIXES) * local / (1 - local)))
+        picks = self.rng.sample(own, min(len(own), 2)) if own else []
+        return N.GENERIC_SUFFIXES[:6] + tuple(picks) * weight
+
+    def ip(self, op: Operation) -> str:
+        """An address in one of the operation's hosting countries."""
+        return ids.ipv4(self.rng, self.rng.choice(N.HOSTING[self.rng.choice(op.hosting)]))
+
+    def person_email(self) -> str:
+        """A free-mail style address of an invented person."""
+        r = self.rng
+        return f"{r.choice(N.FIRST_NAMES)}.{r.choice(N.LAST_NAMES)}{self.digits(2, 4)}@{r.choice(N.MAIL_HOSTS)}"
+
+    def spread(
+        self, op: Operation, sources: list[int], rel: str, tag: str, want: int,
+        make: Callable[[], tuple[str, str]],
+    ) -> list[int]:  # fmt: skip
+        """Make up to ``want`` targets and link every source to one, each target to ≥ 2."""
+        k = max(1, min(want, len(sources) // 2))
+        targets = [self.add(op, *make(), birth=op.start) for _ in range(k)]
+        for i, s in enumerate(sources):
+            self.pool.link(s, rel, targets[i % k])
+        op.links.extend((tag, t) for t in targets)
+        return targets
+
+    def hosting(
+        self, op: Operation, domains: list[int], ips: int, registrants: int = 2, tracking: int = 0
+    ) -> None:
+        """Shared addresses, name servers, registrants and tracking ids behind the domains."""
+        r = self.rng
+        self.spread(op, domains, "resolves-to", "ip", ips, lambda: ("ipv4", self.ip(op)))
+        ns_label = (
+            f"{r.choice(N.SYLLABLES)}{r.choice(N.SYLLABLES)}{r.choice(('dns', 'ns', 'host'))}"
+        )
+        ns_zone = self.domain(lambda: ns_label + self.digits(0, 2), ("com", "net", "xyz"))
+        for server in ("ns1", "ns2"):
+            ns = self.add(op, "domain", f"{server}.{ns_zone}", birth=op.start)
+            for d in domains:
+                self.pool.link(d, "uses-name-server", ns)
+            op.links.append(("ns", ns))
+        self.spread(op, domains, "registered-by", "registrant", registrants,
+                    lambda: ("email", self.person_email()))  # fmt: skip
+        if tracking:
+            carriers = domains[: max(4, len(domains) // 3)]
+            self.spread(op, carriers, "uses-tracking-id", "tracking-id", tracking,
+                        lambda: ("tracking-id", ids.tracking_id(r)))  # fmt: skip
+        for i, d in enumerate(domains):
+            if i >= 4 and r.random() < 0.12:
+                self.pool.link(d, "resolves-to", r.choice(self.cdn))
+            if i >= 4 and r.random() < 0.06:
+                self.pool.link(d, "uses-name-server", r.choice(self.parking))
+            if i >= 4 and r.random() < 0.1:
+                self.pool.link(d, "registered-by", self.privacy)
+
+    def wallets(self, op: Operation, sources: list[int], want: int) -> None:
+        """Bitcoin and Ethereum addresses the sources take payments to."""
+        r = self.rng
+        self.spread(op, sources, "receives-payments-to", "wallet", want,
+                    lambda: ("btc-wallet", ids.btc_address(r)) if r.random() < 0.6
+                    else ("eth-wallet", ids.eth_address(r)))  # fmt: skip
+
+    # -- operations ------------------------------------------------------------------
+    def operation(self, threat: T, number: int, tag: str) -> Operation:
+        """A new operation with operator, countries and active window."""
+        r = self.rng
+        while (
+            alias := f"{r.choice(N.OPERATOR_ADJECTIVES)} {r.choice(N.OPERATOR_ANIMALS)}"
+        ) in self._aliases:
+            pass
+        self._aliases.add(alias)
+        victims = set(
+            r.choices(list(VICTIM_WEIGHTS), list(VICTIM_WEIGHTS.values()), k=r.randint(1, 4))
+        )
+        hosting = tuple(sorted(r.sample(sorted(N.HOSTING), r.randint(1, 2))))
+        start = r.randrange(0, DAYS - 40)
+        end = min(DAYS - 1, start + r.randint(30, 120))
+        op = Operation(len(self.ops), f"NET-{tag}-{number:03d}", threat, alias, hosting,
+                       tuple(sorted(victims)), start, end)  # fmt: skip
+        self.ops.append(op)
+        getattr(self, "_" + threat.value.replace("-", "_"))(op)
+        return op
+
+    def _phishing(self, op: Operation) -> None:
+        r = self.rng
+        sfx = self.suffixes(op, 0.35)
+
+        def label() -> str:
+            a, b = r.choice(N.PHISH_VERBS), r.choice(N.PHISH_NOUNS)
+            return (
+                f"{a}-{b}{self.digits(0, 3)}" if r.random() < 0.6 else f"{b}{a}{self.digits(1, 3)}"
+            )
+
+        domains = [
+            self.add(op, "domain", self.domain(label, sfx)) for _ in range(self.size(120, 450))
+        ]
+        for d in domains:
+            host = self.pool.items[d][1]
+            for _ in range(r.choice((1, 1, 2))):
+                path = f"{r.choice(N.PHISH_TARGETS)}/{r.choice(N.PHISH_PATHS)}"
+                query = f"?id={r.randrange(10**5, 10**7)}" if r.random() < 0.3 else ""
+                self.add(op, "url", f"https://{host}/{path}{query}", self.pool.birth[d])
+        self.hosting(op, domains, ips=r.randint(2, 6), registrants=r.randint(1, 3),
+                     tracking=r.randint(1, 3))  # fmt: skip
+
+    def _c2(self, op: Operation) -> None:
+        r = self.rng
+
+        def label() -> str:
+            return "".join(r.choice(string.ascii_lowercase) for _ in range(r.randint(7, 12)))
+
+        tlds = ("top", "xyz", "net", "com", "info", "online")
+        domains = [
+            self.add(op, "domain", self.domain(label, tlds)) for _ in range(self.size(10, 40))
+        ]
+        self.hosting(op, domains, ips=r.randint(3, 6), registrants=1)
+        servers = [self.add(op, "ipv4", self.ip(op)) for _ in range(self.size(20, 80))]
+        samples = [self.add(op, "sha256", ids.sha256(r)) for _ in range(self.size(10, 60))]
+        for i, sample in enumerate(samples):
+            self.pool.link(sample, "communicates-with", domains[i % len(domains)])
+        for i, server in enumerate(servers):  # every server is contacted by some sample
+            self.pool.link(samples[i % len(samples)], "communicates-with", server)
+
+    def _malware_distribution(self, op: Operation) -> None:
+        r = self.rng
+
+        def label() -> str:
+            return f"{r.choice(N.SYLLABLES)}{r.choice(N.SYLLABLES)}{r.choice(('-cdn', '-files', 'share', '-dl', 'drive'))}{self.digits(0, 2)}"
+
+        domains = [
+            self.add(op, "domain", self.domain(label, N.GENERIC_SUFFIXES))
+            for _ in range(self.size(20, 80))
+        ]
+        urls = []
+        for d in domains:
+            for _ in range(r.randint(2, 4)):
+                name = f"{r.choice(N.MALWARE_FILES)}_{r.randrange(1000, 99999)}.{r.choice(N.MALWARE_EXTS)}"
+                urls.append(self.add(op, "url", f"https://{self.pool.items[d][1]}/download/{name}"))
+        self.hosting(op, domains, ips=r.randint(4, 10))
+        for ip in [t for tag, t in op.links if tag == "ip"]:
+            for arch in r.sample(N.BOT_ARCHES, r.randint(1, 3)):
+                urls.append(self.add(op, "url", f"http://{self.pool.items[ip][1]}/bins/{arch}"))
+        for i in range(self.size(30, 150)):
+            sample = self.add(op, "sha256", ids.sha256(r))
+            self.pool.link(sample, "downloaded-from", urls[i % len(urls)])
+
+    def _investment_scam(self, op: Operation) -> None:
+        r = self.rng
+
+        def label() -> str:
+            return f"{r.choice(N.FIN_PREFIXES)}{r.choice(N.FIN_SUFFIXES)}{self.digits(0, 2)}"
+
+        sfx = ("com", "net", "io", "xyz", "top", "vip", "pro", "com")
+        domains = [
+            self.add(op, "domain", self.domain(label, sfx)) for _ in range(self.size(20, 100, 8))
+        ]
+        for d in domains:
+            if r.random() < 0.5:
+                self.add(
+                    op,
+                    "url",
+                    f"https://{self.pool.items[d][1]}/register?ref={r.randrange(10**4, 10**6)}",
+                )
+        self.hosting(op, domains, ips=r.randint(2, 5), tracking=r.randint(1, 2))
+        self.wallets(op, domains, r.randint(3, 8))
+        where = op.victims + SCAM_PHONE_COUNTRIES
+        self.spread(op, domains, "lists-contact", "phone", r.randint(5, 15),
+                    lambda: ("phone", ids.phone(r, r.choice(where))))  # fmt: skip
+        self.spread(op, domains, "receives-payments-to", "iban", r.randint(3, 10),
+                    lambda: ("iban", ids.iban(r, r.choice(sorted(ids.IBAN_LAYOUTS)))))  # fmt: skip
+
+    def _romance_scam(self, op: Operation) -> None:
+        r = self.rng
+
+        def label() -> str:
+            return f"{r.choice(N.ROMANCE_WORDS)}{r.choice(N.ROMANCE_NOUNS)}{self.digits(0, 2)}"
+
+        domains = [
+            self.add(op, "domain", self.domain(label, self.suffixes(op, 0.3)))
+            for _ in range(self.size(6, 20))
+        ]
+        emails = [self.add(op, "email", self.person_email()) for _ in range(self.size(15, 50))]
+        self.hosting(op, domains, ips=r.randint(1, 3), registrants=1)
+        where = ("NG", "GH", "MY", "PH", *op.victims)
+        self.spread(op, domains + emails, "lists-contact", "phone", r.randint(10, 40),
+                    lambda: ("phone", ids.phone(r, r.choice(where))))  # fmt: skip
+        self.wallets(op, domains, r.randint(1, 3))
+        self.spread(op, emails, "receives-payments-to", "iban", r.randint(2, 6),
+                    lambda: ("iban", ids.iban(r, r.choice(sorted(ids.IBAN_LAYOUTS)))))  # fmt: skip
+
+    def _bec(self, op: Operation) -> None:
+        r = self.rng
+        word, kind = r.choice(N.COMPANY_WORDS), r.choice(N.COMPANY_KINDS)
+        shapes = (f"{word}-{kind}", f"{word}{kind}s", f"{word}{kind}-invoices", f"{word}-{kind}-pay",
+                  f"{word}{kind}{self.digits(1, 2)}", f"{word}{kind[:-1]}", f"{word}-{kind}-au")  # fmt: skip
+
+        def label() -> str:
+            return r.choice(shapes) + (self.digits(1, 2) if r.random() < 0.5 else "")
+
+        domains = [
+            self.add(op, "domain", self.domain(label, self.suffixes(op, 0.5)))
+            for _ in range(self.size(8, 30))
+        ]
+        emails = [self.add(op, "email", f"{r.choice(N.MAIL_ROLES)}@{self.pool.items[d][1]}")
+                  for d in domains for _ in range(r.randint(1, 2))]  # fmt: skip
+        emails += [self.add(op, "email", self.person_email()) for _ in range(r.randint(3, 10))]
+        self.hosting(op, domains, ips=r.randint(1, 3))
+        self.spread(op, emails, "receives-payments-to", "iban", r.randint(4, 15),
+                    lambda: ("iban", ids.iban(r, r.choice(sorted(ids.IBAN_LAYOUTS)))))  # fmt: skip
+        self.spread(op, emails, "lists-contact", "phone", r.randint(2, 6),
+                    lambda: ("phone", ids.phone(r, r.choice(op.victims))))  # fmt: skip
+
+    def _piracy(self, op: Operation) -> None:
+        r = self.rng
+        domains: list[int] = []
+        for _ in range(r.randint(1, 3)):
+            brand = f"{r.choice(N.STREAM_WORDS)}{r.choice(N.STREAM_SUFFIXES)}"
+            chain: list[int] = []
+            day = op.start
+            for hop in range(self.size(5, 25, 3)):
+                name = self.domain(f"{brand}{hop or ''}", N.PIRACY_SUFFIXES)
+                site = self.add(op, "domain", name, birth=min(day, op.end))
+                if chain:
+                    self.pool.link(chain[-1], "redirects-to", site)
+                chain.append(site)
+                if r.random() < 0.4:
+                    kind = r.choice(("mirror", "proxy", "unblock"))
+                    mirror = self.domain(f"{brand}-{kind}{self.digits(0, 2)}", N.PIRACY_SUFFIXES)
+                    self.pool.link(
+                        self.add(op, "domain", mirror, birth=min(day, op.end)), "mirror-of", site
+                    )
+                if r.random() < 0.3:
+                    self.add(
+                        op,
+                        "url",
+                        f"https://{name}/watch/{r.choice(N.STREAM_WORDS)}-{r.randrange(100, 9999)}",
+                        min(day, op.end),
+                    )
+                day += r.randint(4, 14)
+            domains += [
+                m for m in op.members if self.pool.items[m][0] == "domain" and m not in domains
+            ]
+            self.spread(
+                op,
+                chain,
+                "uses-tracking-id",
+                "tracking-id",
+                1,
+                lambda: ("tracking-id", ids.tracking_id(r)),
+            )
+        self.hosting(op, domains, ips=r.randint(2, 6), registrants=1)
+        self.wallets(op, domains, r.randint(1, 2))
+
+    # -- background ------------------------------------------------------------------
+    def noise_value(self, kind: str) -> str:
+        """One unrelated value of the given observable type."""
+        r = self.rng
+        if kind in ("domain", "url"):
+            sfx = N.GENERIC_SUFFIXES + r.choice(list(N.COUNTRY_SUFFIXES.values()))
+            host = self.domain(
+                lambda: f"{r.choice(N.SYLLABLES)}{r.choice(N.PHISH_NOUNS)}{self.digits(0, 3)}", sfx
+            )
+            return host if kind == "domain" else f"http://{host}/{r.choice(N.PHISH_PATHS)}.php"
+        if kind == "ipv4":
+            return ids.ipv4(r, r.choice(r.choice(list(N.HOSTING.values()))))
+        if kind == "sha256":
+            return ids.sha256(r)
+        if kind == "email":
+            return self.person_email()
+        if kind == "phone":
+            return ids.phone(r, r.choice(list(VICTIM_WEIGHTS)))
+        return ids.btc_address(r) if kind == "btc-wallet" else ids.eth_address(r)
+
+    def noise(self) -> None:
+        """Unrelated single indicators, some of them behind the benign hubs."""
+        r = self.rng
+        kinds, weights = list(NOISE_MIX), list(NOISE_MIX.values())
+        for kind in r.choices(kinds, weights, k=max(40, round(NOISE_AT_SCALE_1 * self.scale))):
+            value = self.noise_value(kind)
+            n = self.pool.add(kind, value, r.choice(NOISE_THREATS), r.randrange(DAYS), NOISE)
+            if kind == "domain" and r.random() < 0.2:
+                self.pool.link(n, "resolves-to", r.choice(self.cdn))
+            elif kind == "domain" and r.random() < 0.1:
+                self.pool.link(n, "uses-name-server", r.choice(self.parking))
+
+
+def build_operations(rng: random.Random, scale: float) -> Builder:
+    """Every operation of the world, then the background noise, into one pool."""
+    builder = Builder(rng, scale)
+    for threat, (count, tag) in OPERATIONS.items():
+        for number in range(1, max(1, round(count * scale)) + 1):
+            builder.operation(threat, number, tag)
+    builder.noise()
+    return builder
