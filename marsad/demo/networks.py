@@ -41,9 +41,23 @@ NOISE_MIX: dict[str, float] = {
     "domain": 0.36, "url": 0.25, "ipv4": 0.25, "sha256": 0.1, "email": 0.02,
     "phone": 0.01, "btc-wallet": 0.005, "eth-wallet": 0.005,
 }  # fmt: skip
-NOISE_THREATS = (T.PHISHING, T.PHISHING, T.MALWARE_DISTRIBUTION, T.C2, T.SPAM, T.SCANNING,
-                 T.BRUTE_FORCE, T.INVESTMENT_SCAM, T.PIRACY, T.MALWARE)  # fmt: skip
-NOISE_AT_SCALE_1 = 26_000
+# What a stray indicator of each observable type is reported as.
+NOISE_THREATS: dict[str, tuple[T, ...]] = {
+    "domain": (T.PHISHING, T.PHISHING, T.PHISHING, T.MALWARE_DISTRIBUTION, T.C2, T.SPAM,
+               T.INVESTMENT_SCAM, T.PIRACY, T.MALWARE),
+    "url": (T.PHISHING, T.PHISHING, T.PHISHING, T.MALWARE_DISTRIBUTION, T.INVESTMENT_SCAM, T.PIRACY),
+    "ipv4": (T.C2, T.SCANNING, T.BRUTE_FORCE, T.MALWARE_DISTRIBUTION, T.PHISHING, T.SPAM),
+    "sha256": (T.MALWARE, T.MALWARE_DISTRIBUTION, T.C2, T.RANSOMWARE),
+    "email": (T.SPAM, T.PHISHING, T.BEC, T.ROMANCE_SCAM),
+    "phone": (T.ROMANCE_SCAM, T.INVESTMENT_SCAM, T.FRAUD),
+    "iban": (T.ROMANCE_SCAM, T.INVESTMENT_SCAM, T.FRAUD, T.BEC),
+    "btc-wallet": (T.INVESTMENT_SCAM, T.FRAUD, T.RANSOMWARE),
+    "eth-wallet": (T.INVESTMENT_SCAM, T.FRAUD),
+}  # fmt: skip
+# Where money-mule accounts are opened, by weight.
+MULE_IBAN_WEIGHTS: dict[str, int] = {"GB": 5, "LT": 4, "DE": 3, "NL": 3, "AE": 3, "PK": 1,
+                                     "SA": 1, "TL": 1}  # fmt: skip
+NOISE_AT_SCALE_1 = 34_000
 
 Item = tuple[str, str]
 
@@ -197,7 +211,8 @@ class Builder:
             carriers = domains[: max(4, len(domains) // 3)]
             self.spread(op, carriers, "uses-tracking-id", "tracking-id", tracking,
                         lambda: ("tracking-id", ids.tracking_id(r)))  # fmt: skip
-        for i, d in enumerate(domains):
+        self.pool.link(domains[-1], "resolves-to", self.cdn[0])  # every operation uses the CDN
+        for i, d in enumerate(domains[:-1]):
             if i >= 4 and r.random() < 0.12:
                 self.pool.link(d, "resolves-to", r.choice(self.cdn))
             if i >= 4 and r.random() < 0.06:
@@ -216,10 +231,12 @@ class Builder:
     def operation(self, threat: T, number: int, tag: str) -> Operation:
         """A new operation with operator, countries and active window."""
         r = self.rng
-        while (
-            alias := f"{r.choice(N.OPERATOR_ADJECTIVES)} {r.choice(N.OPERATOR_ANIMALS)}"
-        ) in self._aliases:
-            pass
+        alias = f"{r.choice(N.OPERATOR_ADJECTIVES)} {r.choice(N.OPERATOR_ANIMALS)}"
+        for attempt in range(1, 100):
+            if alias not in self._aliases:
+                break
+            alias = f"{r.choice(N.OPERATOR_ADJECTIVES)} {r.choice(N.OPERATOR_ANIMALS)}"
+            alias += f" {attempt}" if attempt > 50 else ""
         self._aliases.add(alias)
         victims = set(
             r.choices(list(VICTIM_WEIGHTS), list(VICTIM_WEIGHTS.values()), k=r.randint(1, 4))
@@ -230,7 +247,13 @@ class Builder:
         op = Operation(len(self.ops), f"NET-{tag}-{number:03d}", threat, alias, hosting,
                        tuple(sorted(victims)), start, end)  # fmt: skip
         self.ops.append(op)
-        getattr(self, "_" + threat.value.replace("-", "_"))(op)
+        build: dict[T, Callable[[Operation], None]] = {
+            T.PHISHING: self._phishing, T.C2: self._c2,
+            T.MALWARE_DISTRIBUTION: self._malware_distribution,
+            T.INVESTMENT_SCAM: self._investment_scam, T.ROMANCE_SCAM: self._romance_scam,
+            T.BEC: self._bec, T.PIRACY: self._piracy,
+        }  # fmt: skip
+        build[threat](op)
         return op
 
     def _phishing(self, op: Operation) -> None:
@@ -244,7 +267,7 @@ class Builder:
             )
 
         domains = [
-            self.add(op, "domain", self.domain(label, sfx)) for _ in range(self.size(120, 450))
+            self.add(op, "domain", self.domain(label, sfx)) for _ in range(self.size(150, 550))
         ]
         for d in domains:
             host = self.pool.items[d][1]
@@ -281,7 +304,7 @@ class Builder:
 
         domains = [
             self.add(op, "domain", self.domain(label, N.GENERIC_SUFFIXES))
-            for _ in range(self.size(20, 80))
+            for _ in range(self.size(30, 110))
         ]
         urls = []
         for d in domains:
@@ -319,7 +342,7 @@ class Builder:
         self.spread(op, domains, "lists-contact", "phone", r.randint(5, 15),
                     lambda: ("phone", ids.phone(r, r.choice(where))))  # fmt: skip
         self.spread(op, domains, "receives-payments-to", "iban", r.randint(3, 10),
-                    lambda: ("iban", ids.iban(r, r.choice(sorted(ids.IBAN_LAYOUTS)))))  # fmt: skip
+                    lambda: ("iban", self.mule_iban()))  # fmt: skip
 
     def _romance_scam(self, op: Operation) -> None:
         r = self.rng
@@ -338,7 +361,7 @@ class Builder:
                     lambda: ("phone", ids.phone(r, r.choice(where))))  # fmt: skip
         self.wallets(op, domains, r.randint(1, 3))
         self.spread(op, emails, "receives-payments-to", "iban", r.randint(2, 6),
-                    lambda: ("iban", ids.iban(r, r.choice(sorted(ids.IBAN_LAYOUTS)))))  # fmt: skip
+                    lambda: ("iban", self.mule_iban()))  # fmt: skip
 
     def _bec(self, op: Operation) -> None:
         r = self.rng
@@ -358,7 +381,7 @@ class Builder:
         emails += [self.add(op, "email", self.person_email()) for _ in range(r.randint(3, 10))]
         self.hosting(op, domains, ips=r.randint(1, 3))
         self.spread(op, emails, "receives-payments-to", "iban", r.randint(4, 15),
-                    lambda: ("iban", ids.iban(r, r.choice(sorted(ids.IBAN_LAYOUTS)))))  # fmt: skip
+                    lambda: ("iban", self.mule_iban()))  # fmt: skip
         self.spread(op, emails, "lists-contact", "phone", r.randint(2, 6),
                     lambda: ("phone", ids.phone(r, r.choice(op.victims))))  # fmt: skip
 
@@ -404,15 +427,33 @@ class Builder:
         self.wallets(op, domains, r.randint(1, 2))
 
     # -- background ------------------------------------------------------------------
-    def noise_value(self, kind: str) -> str:
-        """One unrelated value of the given observable type."""
+    def mule_iban(self) -> str:
+        """A money-mule account number in one of the usual mule countries."""
+        countries = list(MULE_IBAN_WEIGHTS)
+        return ids.iban(self.rng, self.rng.choices(countries, list(MULE_IBAN_WEIGHTS.values()))[0])
+
+    def noise_value(self, kind: str, threat: T, country: str | None = None) -> str:
+        """One unrelated value of the given observable type that looks like its threat."""
         r = self.rng
         if kind in ("domain", "url"):
-            sfx = N.GENERIC_SUFFIXES + r.choice(list(N.COUNTRY_SUFFIXES.values()))
-            host = self.domain(
-                lambda: f"{r.choice(N.SYLLABLES)}{r.choice(N.PHISH_NOUNS)}{self.digits(0, 3)}", sfx
+            words = {T.PIRACY: (N.STREAM_WORDS, N.STREAM_SUFFIXES),
+                     T.INVESTMENT_SCAM: (N.FIN_PREFIXES, N.FIN_SUFFIXES)}.get(
+                threat, (N.SYLLABLES, N.PHISH_NOUNS))  # fmt: skip
+            sfx = N.GENERIC_SUFFIXES + (
+                N.COUNTRY_SUFFIXES[country]
+                if country
+                else r.choice(list(N.COUNTRY_SUFFIXES.values()))
             )
-            return host if kind == "domain" else f"http://{host}/{r.choice(N.PHISH_PATHS)}.php"
+            host = self.domain(
+                lambda: f"{r.choice(words[0])}{r.choice(words[1])}{self.digits(0, 3)}", sfx
+            )
+            if kind == "domain":
+                return host
+            if threat is T.MALWARE_DISTRIBUTION:
+                return f"http://{host}/{r.choice(N.MALWARE_FILES)}.{r.choice(N.MALWARE_EXTS)}"
+            if threat is T.PHISHING:
+                return f"https://{host}/{r.choice(N.PHISH_TARGETS)}/{r.choice(N.PHISH_PATHS)}.php"
+            return f"https://{host}/{r.choice(('index', 'home', 'join', 'watch'))}.html"
         if kind == "ipv4":
             return ids.ipv4(r, r.choice(r.choice(list(N.HOSTING.values()))))
         if kind == "sha256":
@@ -420,7 +461,9 @@ class Builder:
         if kind == "email":
             return self.person_email()
         if kind == "phone":
-            return ids.phone(r, r.choice(list(VICTIM_WEIGHTS)))
+            return ids.phone(r, country or r.choice(list(VICTIM_WEIGHTS)))
+        if kind == "iban":
+            return self.mule_iban()
         return ids.btc_address(r) if kind == "btc-wallet" else ids.eth_address(r)
 
     def noise(self) -> None:
@@ -428,8 +471,10 @@ class Builder:
         r = self.rng
         kinds, weights = list(NOISE_MIX), list(NOISE_MIX.values())
         for kind in r.choices(kinds, weights, k=max(40, round(NOISE_AT_SCALE_1 * self.scale))):
-            value = self.noise_value(kind)
-            n = self.pool.add(kind, value, r.choice(NOISE_THREATS), r.randrange(DAYS), NOISE)
+            threat = r.choice(NOISE_THREATS[kind])
+            n = self.pool.add(
+                kind, self.noise_value(kind, threat), threat, r.randrange(DAYS), NOISE
+            )
             if kind == "domain" and r.random() < 0.2:
                 self.pool.link(n, "resolves-to", r.choice(self.cdn))
             elif kind == "domain" and r.random() < 0.1:

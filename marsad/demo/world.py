@@ -49,11 +49,17 @@ HANDLING: dict[str, Handling] = {
     "hub-vetted": Handling(TLP.GREEN, PAP.GREEN, R(all_members=True), "A", 1, Purpose.THREAT_ANALYSIS),
     "desk": Handling(TLP.AMBER, PAP.AMBER, TO_REGION, "A", 2, Purpose.OPERATIONAL_COORDINATION),
 }  # fmt: skip
-ALL_TYPES = frozenset({"domain", "url", "ipv4", "sha256", "email", "phone", "iban",
-                       "btc-wallet", "eth-wallet", "tracking-id"})  # fmt: skip
 CASE_TYPES = frozenset({"phone", "iban", "btc-wallet", "eth-wallet", "email", "domain", "url"})
 LOCAL_SUFFIXES = frozenset(s for group in N.COUNTRY_SUFFIXES.values() for s in group)
-WALLETS_IN_FEEDS = ("iban", "phone", "btc-wallet", "eth-wallet", "email")
+PAYMENT_AND_CONTACT = ("iban", "phone", "btc-wallet", "eth-wallet", "email")
+# What a unit's own local leads of each observable type are about.
+LOCAL_LEADS: dict[str, tuple[T, ...]] = {
+    "phone": (T.ROMANCE_SCAM, T.INVESTMENT_SCAM, T.FRAUD),
+    "iban": (T.ROMANCE_SCAM, T.INVESTMENT_SCAM, T.FRAUD, T.BEC),
+    "email": (T.ROMANCE_SCAM, T.BEC, T.FRAUD),
+    "domain": (T.PHISHING, T.INVESTMENT_SCAM, T.FRAUD),
+    "url": (T.PHISHING, T.INVESTMENT_SCAM),
+}
 MARKED = ((None, 0.85), (TLP.GREEN, 0.1), (TLP.RED, 0.05))
 
 
@@ -78,12 +84,12 @@ class Feed:
 FEEDS: tuple[Feed, ...] = (
     Feed(VENDOR, "partner-phishguard", "stix21", 5, 7,
          frozenset({T.PHISHING, T.C2, T.MALWARE_DISTRIBUTION, T.INVESTMENT_SCAM, T.MALWARE}),
-         frozenset({"domain", "url", "ipv4", "sha256"}), 28, 0.45, "vendor"),
+         frozenset({"domain", "url", "ipv4", "sha256"}), 28, 0.5, "vendor"),
     Feed(VENDOR, "phishguard-community-phishing", "list", 2, 7, frozenset({T.PHISHING}),
          frozenset({"domain"}), 14, 0.5, "vendor-open", T.PHISHING),
     Feed(BANK_CERT, "pbcert-fraud-indicators", "csv", 9, 14,
          frozenset({T.PHISHING, T.INVESTMENT_SCAM, T.BEC, T.ROMANCE_SCAM}),
-         frozenset({"url", *WALLETS_IN_FEEDS}), 28, 0.7, "bank"),
+         frozenset({"url", *PAYMENT_AND_CONTACT}), 28, 0.7, "bank"),
     Feed(REGISTRAR, "scda-suspensions", "stix21", 20, 30, frozenset(T) - {T.BENIGN},
          frozenset({"domain"}), 31, 0.9, "registrar", local_only=True),
     Feed(PIRACY_ALLIANCE, "avra-blocklist", "list", 3, 7, frozenset({T.PIRACY}),
@@ -176,9 +182,10 @@ class _World:
 
     def add(self, day: int, source: str, name: str, fmt: str, raw: bytes, handling: Handling,
             threat: T | None = None) -> None:  # fmt: skip
-        """Collect one submission."""
+        """Collect one submission; ``name`` gets the format's extension, dated unless a case."""
         ext = {"stix21": "json", "csv": "csv", "list": "txt"}[fmt]
-        filename = f"{name}-{day_date(day).isoformat()}.{ext}"
+        dated = "-case-" not in name
+        filename = f"{name}-{day_date(day).isoformat()}.{ext}" if dated else f"{name}.{ext}"
         self.subs.append((day, source, filename, fmt, raw, handling, threat))
 
     def candidates(self, keep: Callable[[int], bool]) -> tuple[list[int], list[int]]:
@@ -260,41 +267,22 @@ class _World:
             reporter = self.rng.choice(REPORTERS[op.threat])
             day = min(DAYS - 1, op.end + self.rng.randint(3, 20))
             groups.setdefault((reporter, day_date(day).month), []).append((day, op))
-        for (reporter, month), dated in sorted(groups.items()):
+        for (reporter, _month), dated in sorted(groups.items()):
             day, ops = max(d for d, _ in dated), [op for _, op in dated]
             picks = [m for op in ops for m in op.members]
             with_sdos = [op for op in ops if reporter == DESK or self.rng.random() < 0.5]
             raw = self.stix.bundle(picks, author=reporter, day=day, operations=with_sdos)
-            name = f"{SLUGS[reporter]}-report-2026-{month:02d}"
-            if reporter == DESK:
-                name = f"asp-desk-package-2026-{month:02d}"
+            name = f"{SLUGS[reporter]}-{'package' if reporter == DESK else 'report'}"
             self.add(day, reporter, name, "stix21", raw, HANDLING[REPORT_HANDLING[reporter]])
 
     def units(self) -> None:
-        """Case data of each national unit: scam identifiers of operations hitting its country."""
-        r, pool, factor = self.rng, self.pool, self.builder.factor
+        """Case files of each national unit on the operations hitting its country."""
+        r = self.rng
         for number, (cc, unit) in enumerate(N.UNITS.items()):
             ops = [op for op in self.builder.ops if cc in op.victims]
-            for case in range(max(1, round(r.randint(3, 8) * factor))):
+            for case in range(max(1, round(r.randint(3, 8) * self.builder.factor))):
                 day = r.randint(30, DAYS - 1)
-                started = [op for op in ops if op.start <= day]
-                focus = r.sample(started, min(len(started), r.randint(1, 2)))
-                known = [
-                    m
-                    for op in focus
-                    for m in op.members
-                    if pool.birth[m] <= day and pool.items[m][0] in CASE_TYPES
-                ]
-                picks = r.sample(known, min(len(known), round(r.randint(40, 900) * factor)))
-                for _ in range(max(3, round(r.randint(20, 150) * factor))):
-                    kind = r.choice(("phone", "domain", "url", "email", "iban"))
-                    value = ids.phone(r, cc) if kind == "phone" else (
-                        ids.iban(r, r.choice(sorted(ids.IBAN_LAYOUTS))) if kind == "iban"
-                        else self.builder.noise_value(kind))  # fmt: skip
-                    threat = r.choice((T.ROMANCE_SCAM, T.INVESTMENT_SCAM, T.PHISHING, T.FRAUD))
-                    picks.append(
-                        pool.add(kind, value, threat, max(0, day - r.randint(0, 30)), NOISE)
-                    )
+                picks = self.case_picks(cc, [op for op in ops if op.start <= day], day)
                 tlp = TLP.RED if r.random() < 0.5 else TLP.AMBER_STRICT
                 handling = Handling(
                     tlp, PAP.RED, TO_DESK, r.choice("AB"), r.choice((1, 2)), Purpose.INVESTIGATION_SUPPORT,
@@ -302,28 +290,34 @@ class _World:
                     review_at=day_date(day) + dt.timedelta(days=365),
                 )  # fmt: skip
                 ref = f"{cc.lower()}-case-2026-{100 * number + case + 1:04d}"
-                note = f" (case {ref.upper()})"
-                if (number == 0 and case == 0) or r.random() < 0.6:
-                    bad = [("0x" + ids.eth_address(r)[2:].swapcase(), "eth-wallet", "investment-scam",
-                            "2026-13-45", "", "", "typo in date")] if number == 0 and case == 0 else []  # fmt: skip
-                    self.add(
-                        day,
-                        unit,
-                        ref,
-                        "csv",
-                        csv_file(pool, picks, r, day, note=note, bad=bad),
-                        handling,
-                    )
+                planted = number == 0 and case == 0
+                if planted or r.random() < 0.6:
+                    bad = [self.bad_case_row()] if planted else []
+                    raw = csv_file(self.pool, picks, r, day, note=f" (case {ref.upper()})", bad=bad)
+                    self.add(day, unit, ref, "csv", raw, handling)
                 else:
                     marks: Sequence[tuple[TLP | None, float]] = ((tlp, 1.0),)
-                    self.add(
-                        day,
-                        unit,
-                        ref,
-                        "stix21",
-                        self.stix.bundle(picks, author=unit, day=day, markings=marks),
-                        handling,
-                    )
+                    raw = self.stix.bundle(picks, author=unit, day=day, markings=marks)
+                    self.add(day, unit, ref, "stix21", raw, handling)
+
+    def case_picks(self, cc: str, started: list[Operation], day: int) -> list[int]:
+        """What one case file holds: identifiers of one or two operations, plus local leads."""
+        r, pool, factor = self.rng, self.pool, self.builder.factor
+        focus = r.sample(started, min(len(started), r.randint(1, 2)))
+        known = [m for op in focus for m in op.members
+                 if pool.birth[m] <= day and pool.items[m][0] in CASE_TYPES]  # fmt: skip
+        picks = r.sample(known, min(len(known), round(r.randint(40, 900) * factor)))
+        for _ in range(max(3, round(r.randint(20, 150) * factor))):
+            kind = r.choice(("phone", "domain", "url", "email", "iban"))
+            threat = r.choice(LOCAL_LEADS[kind])
+            value = self.builder.noise_value(kind, threat, cc)
+            picks.append(pool.add(kind, value, threat, max(0, day - r.randint(0, 30)), NOISE))
+        return picks
+
+    def bad_case_row(self) -> tuple[str, ...]:
+        """A case-file row with a broken Ethereum checksum and an impossible date."""
+        wallet = "0x" + ids.eth_address(self.rng)[2:].swapcase()
+        return (wallet, "eth-wallet", "investment-scam", "2026-13-45", "", "", "typo in date")
 
     def resend(self) -> None:
         """A few files sent twice, byte for byte, a day or two later."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import random
 import uuid
@@ -99,8 +100,9 @@ def tlp_marking(tlp: TLP) -> dict[str, Any]:
 
 
 def stable_id(kind: str, key: str) -> str:
-    """A deterministic STIX id for a named object."""
-    return f"{kind}--{uuid.uuid5(STIX_NAMESPACE, f'{kind}:{key}')}"
+    """A deterministic STIX id for a named object, shaped as the UUIDv4 SDOs should carry."""
+    digest = hashlib.sha256(f"marsad-demo:{kind}:{key}".encode()).digest()
+    return f"{kind}--{uuid.UUID(bytes=digest[:16], version=4)}"
 
 
 class StixWriter:

@@ -59,10 +59,12 @@ DESCRIPTION = "STIX 2.1 bundle, array of objects or single object (indicators, S
 _REF_OBJECTS: Final = frozenset({"relationship", "sighting", "report", "grouping", "observed-data"})
 _OBJECT_REFS: Final = {"observed-data": "observed", "report": "refers-to", "grouping": "refers-to"}
 _CONSUMED_EXTENSIONS: Final = frozenset({V.MARSAD_EXTENSION_ID, V.TLP2_EXTENSION_ID})
+# One lookbehind before one alternation, searched in lower-cased text: several times
+# faster than an alternation of lookbehinds with IGNORECASE on the hot path.
 _KEYWORDS: Final = re.compile(
-    "|".join(f"(?<![a-z0-9])({re.escape(k)})" for k, _ in V.NAME_KEYWORDS), re.IGNORECASE
+    "(?<![a-z0-9])(" + "|".join(re.escape(k) for k, _ in V.NAME_KEYWORDS) + ")"
 )
-_KEYWORD_THREAT: Final = [t for _, t in V.NAME_KEYWORDS]
+_KEYWORD_THREAT: Final = dict(V.NAME_KEYWORDS)
 _SNIFF_ID: Final = re.compile(rb'"id"\s*:\s*"[a-z0-9-]+--[0-9a-fA-F-]{36}"')
 _UNSEEN: Final = object()
 _EMPTY: Final[dict[str, Any]] = {}
@@ -135,6 +137,9 @@ class _Parser:
         self.ind_obs: dict[str, list[Observable]] = {}
         self.sco_obs: dict[str, list[Observable]] = {}
         self.asserted: set[Observable] = set()
+        # (observable type, raw value) an indicator already normalised: the SCO beside it
+        # (the usual shape of a bundle) reuses the result instead of normalising again.
+        self.normalised: dict[tuple[ObservableType | None, str], Observable] = {}
         self.indicates: dict[str, list[str]] = {}
         self.malware_threat: dict[str, ThreatType] = {}
         self.sco_edges: list[tuple[list[str], str, list[str], str, Handling | None]] = []
@@ -296,6 +301,7 @@ class _Parser:
                 reason = f"{sco}:{path} {value[:80]!r}: {exc.reason}"
                 out.append(Rejected(location=loc, reason=reason, raw=_compact(o)))
                 continue
+            self.normalised[(kind, value)] = obs
             found.append(obs)
             out.append(AssertionRecord(observable=obs, **common))
         if unmapped:
@@ -318,8 +324,8 @@ class _Parser:
             if target in self.malware_threat:
                 return self.malware_threat[target]
         for text in (o.get("name"), o.get("description")):
-            if isinstance(text, str) and (m := _KEYWORDS.search(text)) is not None:
-                return _KEYWORD_THREAT[m.lastindex - 1 if m.lastindex else 0]
+            if isinstance(text, str) and (m := _KEYWORDS.search(text.lower())) is not None:
+                return _KEYWORD_THREAT[m.group(1)]
         for phase in o.get("kill_chain_phases") or ():
             found = V.KILL_CHAIN_THREAT.get(phase.get("phase_name"))
             if found is not None:
@@ -363,7 +369,7 @@ class _Parser:
         found: list[Observable] = []
         for kind, value in raw_values:
             try:
-                obs = V.make_observable(kind, value, t)
+                obs = self.normalised.get((kind, value)) or V.make_observable(kind, value, t)
             except InvalidObservable as exc:
                 out.append(Rejected(location=loc, reason=exc.reason, raw=_compact(o)))
                 continue
