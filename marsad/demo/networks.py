@@ -31,21 +31,60 @@ OPERATIONS: dict[T, tuple[int, str]] = {
 }
 # How likely each member country's people are to be an operation's victims.
 VICTIM_WEIGHTS: dict[str, int] = {
-    "AU": 10, "NZ": 5, "FJ": 3, "PG": 2, "WS": 1, "TO": 1, "VU": 1, "SB": 1, "ID": 7,
-    "MY": 6, "SG": 6, "TH": 5, "PH": 7, "VN": 5, "KH": 2, "LA": 1, "IN": 8, "LK": 2,
-    "JP": 5, "KR": 4,
-}  # fmt: skip
+    "AU": 10,
+    "NZ": 5,
+    "FJ": 3,
+    "PG": 2,
+    "WS": 1,
+    "TO": 1,
+    "VU": 1,
+    "SB": 1,
+    "ID": 7,
+    "MY": 6,
+    "SG": 6,
+    "TH": 5,
+    "PH": 7,
+    "VN": 5,
+    "KH": 2,
+    "LA": 1,
+    "IN": 8,
+    "LK": 2,
+    "JP": 5,
+    "KR": 4,
+}
 SCAM_PHONE_COUNTRIES = ("KH", "LA", "MY", "PH", "TH", "NG", "GH")
 # Background noise at scale 1.0: unrelated indicators, by observable type.
 NOISE_MIX: dict[str, float] = {
-    "domain": 0.36, "url": 0.25, "ipv4": 0.25, "sha256": 0.1, "email": 0.02,
-    "phone": 0.01, "btc-wallet": 0.005, "eth-wallet": 0.005,
-}  # fmt: skip
+    "domain": 0.36,
+    "url": 0.25,
+    "ipv4": 0.25,
+    "sha256": 0.1,
+    "email": 0.02,
+    "phone": 0.01,
+    "btc-wallet": 0.005,
+    "eth-wallet": 0.005,
+}
 # What a stray indicator of each observable type is reported as.
 NOISE_THREATS: dict[str, tuple[T, ...]] = {
-    "domain": (T.PHISHING, T.PHISHING, T.PHISHING, T.MALWARE_DISTRIBUTION, T.C2, T.SPAM,
-               T.INVESTMENT_SCAM, T.PIRACY, T.MALWARE),
-    "url": (T.PHISHING, T.PHISHING, T.PHISHING, T.MALWARE_DISTRIBUTION, T.INVESTMENT_SCAM, T.PIRACY),
+    "domain": (
+        T.PHISHING,
+        T.PHISHING,
+        T.PHISHING,
+        T.MALWARE_DISTRIBUTION,
+        T.C2,
+        T.SPAM,
+        T.INVESTMENT_SCAM,
+        T.PIRACY,
+        T.MALWARE,
+    ),
+    "url": (
+        T.PHISHING,
+        T.PHISHING,
+        T.PHISHING,
+        T.MALWARE_DISTRIBUTION,
+        T.INVESTMENT_SCAM,
+        T.PIRACY,
+    ),
     "ipv4": (T.C2, T.SCANNING, T.BRUTE_FORCE, T.MALWARE_DISTRIBUTION, T.PHISHING, T.SPAM),
     "sha256": (T.MALWARE, T.MALWARE_DISTRIBUTION, T.C2, T.RANSOMWARE),
     "email": (T.SPAM, T.PHISHING, T.BEC, T.ROMANCE_SCAM),
@@ -53,10 +92,18 @@ NOISE_THREATS: dict[str, tuple[T, ...]] = {
     "iban": (T.ROMANCE_SCAM, T.INVESTMENT_SCAM, T.FRAUD, T.BEC),
     "btc-wallet": (T.INVESTMENT_SCAM, T.FRAUD, T.RANSOMWARE),
     "eth-wallet": (T.INVESTMENT_SCAM, T.FRAUD),
-}  # fmt: skip
+}
 # Where money-mule accounts are opened, by weight.
-MULE_IBAN_WEIGHTS: dict[str, int] = {"GB": 5, "LT": 4, "DE": 3, "NL": 3, "AE": 3, "PK": 1,
-                                     "SA": 1, "TL": 1}  # fmt: skip
+MULE_IBAN_WEIGHTS: dict[str, int] = {
+    "GB": 5,
+    "LT": 4,
+    "DE": 3,
+    "NL": 3,
+    "AE": 3,
+    "PK": 1,
+    "SA": 1,
+    "TL": 1,
+}
 NOISE_AT_SCALE_1 = 34_000
 
 Item = tuple[str, str]
@@ -179,9 +226,14 @@ class Builder:
         return f"{r.choice(N.FIRST_NAMES)}.{r.choice(N.LAST_NAMES)}{self.digits(2, 4)}@{r.choice(N.MAIL_HOSTS)}"
 
     def spread(
-        self, op: Operation, sources: list[int], rel: str, tag: str, want: int,
+        self,
+        op: Operation,
+        sources: list[int],
+        rel: str,
+        tag: str,
+        want: int,
         make: Callable[[], tuple[str, str]],
-    ) -> list[int]:  # fmt: skip
+    ) -> list[int]:
         """Make up to ``want`` targets and link every source to one, each target to ≥ 2."""
         k = max(1, min(want, len(sources) // 2))
         targets = [self.add(op, *make(), birth=op.start) for _ in range(k)]
@@ -205,12 +257,24 @@ class Builder:
             for d in domains:
                 self.pool.link(d, "uses-name-server", ns)
             op.links.append(("ns", ns))
-        self.spread(op, domains, "registered-by", "registrant", registrants,
-                    lambda: ("email", self.person_email()))  # fmt: skip
+        self.spread(
+            op,
+            domains,
+            "registered-by",
+            "registrant",
+            registrants,
+            lambda: ("email", self.person_email()),
+        )
         if tracking:
             carriers = domains[: max(4, len(domains) // 3)]
-            self.spread(op, carriers, "uses-tracking-id", "tracking-id", tracking,
-                        lambda: ("tracking-id", ids.tracking_id(r)))  # fmt: skip
+            self.spread(
+                op,
+                carriers,
+                "uses-tracking-id",
+                "tracking-id",
+                tracking,
+                lambda: ("tracking-id", ids.tracking_id(r)),
+            )
         self.pool.link(domains[-1], "resolves-to", self.cdn[0])  # every operation uses the CDN
         for i, d in enumerate(domains[:-1]):
             if i >= 4 and r.random() < 0.12:
@@ -223,9 +287,18 @@ class Builder:
     def wallets(self, op: Operation, sources: list[int], want: int) -> None:
         """Bitcoin and Ethereum addresses the sources take payments to."""
         r = self.rng
-        self.spread(op, sources, "receives-payments-to", "wallet", want,
-                    lambda: ("btc-wallet", ids.btc_address(r)) if r.random() < 0.6
-                    else ("eth-wallet", ids.eth_address(r)))  # fmt: skip
+        self.spread(
+            op,
+            sources,
+            "receives-payments-to",
+            "wallet",
+            want,
+            lambda: (
+                ("btc-wallet", ids.btc_address(r))
+                if r.random() < 0.6
+                else ("eth-wallet", ids.eth_address(r))
+            ),
+        )
 
     # -- operations ------------------------------------------------------------------
     def operation(self, threat: T, number: int, tag: str) -> Operation:
@@ -244,15 +317,26 @@ class Builder:
         hosting = tuple(sorted(r.sample(sorted(N.HOSTING), r.randint(1, 2))))
         start = r.randrange(0, DAYS - 40)
         end = min(DAYS - 1, start + r.randint(30, 120))
-        op = Operation(len(self.ops), f"NET-{tag}-{number:03d}", threat, alias, hosting,
-                       tuple(sorted(victims)), start, end)  # fmt: skip
+        op = Operation(
+            len(self.ops),
+            f"NET-{tag}-{number:03d}",
+            threat,
+            alias,
+            hosting,
+            tuple(sorted(victims)),
+            start,
+            end,
+        )
         self.ops.append(op)
         build: dict[T, Callable[[Operation], None]] = {
-            T.PHISHING: self._phishing, T.C2: self._c2,
+            T.PHISHING: self._phishing,
+            T.C2: self._c2,
             T.MALWARE_DISTRIBUTION: self._malware_distribution,
-            T.INVESTMENT_SCAM: self._investment_scam, T.ROMANCE_SCAM: self._romance_scam,
-            T.BEC: self._bec, T.PIRACY: self._piracy,
-        }  # fmt: skip
+            T.INVESTMENT_SCAM: self._investment_scam,
+            T.ROMANCE_SCAM: self._romance_scam,
+            T.BEC: self._bec,
+            T.PIRACY: self._piracy,
+        }
         build[threat](op)
         return op
 
@@ -275,8 +359,9 @@ class Builder:
                 path = f"{r.choice(N.PHISH_TARGETS)}/{r.choice(N.PHISH_PATHS)}"
                 query = f"?id={r.randrange(10**5, 10**7)}" if r.random() < 0.3 else ""
                 self.add(op, "url", f"https://{host}/{path}{query}", self.pool.birth[d])
-        self.hosting(op, domains, ips=r.randint(2, 6), registrants=r.randint(1, 3),
-                     tracking=r.randint(1, 3))  # fmt: skip
+        self.hosting(
+            op, domains, ips=r.randint(2, 6), registrants=r.randint(1, 3), tracking=r.randint(1, 3)
+        )
 
     def _c2(self, op: Operation) -> None:
         r = self.rng
@@ -339,10 +424,22 @@ class Builder:
         self.hosting(op, domains, ips=r.randint(2, 5), tracking=r.randint(1, 2))
         self.wallets(op, domains, r.randint(3, 8))
         where = op.victims + SCAM_PHONE_COUNTRIES
-        self.spread(op, domains, "lists-contact", "phone", r.randint(5, 15),
-                    lambda: ("phone", ids.phone(r, r.choice(where))))  # fmt: skip
-        self.spread(op, domains, "receives-payments-to", "iban", r.randint(3, 10),
-                    lambda: ("iban", self.mule_iban()))  # fmt: skip
+        self.spread(
+            op,
+            domains,
+            "lists-contact",
+            "phone",
+            r.randint(5, 15),
+            lambda: ("phone", ids.phone(r, r.choice(where))),
+        )
+        self.spread(
+            op,
+            domains,
+            "receives-payments-to",
+            "iban",
+            r.randint(3, 10),
+            lambda: ("iban", self.mule_iban()),
+        )
 
     def _romance_scam(self, op: Operation) -> None:
         r = self.rng
@@ -357,17 +454,36 @@ class Builder:
         emails = [self.add(op, "email", self.person_email()) for _ in range(self.size(15, 50))]
         self.hosting(op, domains, ips=r.randint(1, 3), registrants=1)
         where = ("NG", "GH", "MY", "PH", *op.victims)
-        self.spread(op, domains + emails, "lists-contact", "phone", r.randint(10, 40),
-                    lambda: ("phone", ids.phone(r, r.choice(where))))  # fmt: skip
+        self.spread(
+            op,
+            domains + emails,
+            "lists-contact",
+            "phone",
+            r.randint(10, 40),
+            lambda: ("phone", ids.phone(r, r.choice(where))),
+        )
         self.wallets(op, domains, r.randint(1, 3))
-        self.spread(op, emails, "receives-payments-to", "iban", r.randint(2, 6),
-                    lambda: ("iban", self.mule_iban()))  # fmt: skip
+        self.spread(
+            op,
+            emails,
+            "receives-payments-to",
+            "iban",
+            r.randint(2, 6),
+            lambda: ("iban", self.mule_iban()),
+        )
 
     def _bec(self, op: Operation) -> None:
         r = self.rng
         word, kind = r.choice(N.COMPANY_WORDS), r.choice(N.COMPANY_KINDS)
-        shapes = (f"{word}-{kind}", f"{word}{kind}s", f"{word}{kind}-invoices", f"{word}-{kind}-pay",
-                  f"{word}{kind}{self.digits(1, 2)}", f"{word}{kind[:-1]}", f"{word}-{kind}-au")  # fmt: skip
+        shapes = (
+            f"{word}-{kind}",
+            f"{word}{kind}s",
+            f"{word}{kind}-invoices",
+            f"{word}-{kind}-pay",
+            f"{word}{kind}{self.digits(1, 2)}",
+            f"{word}{kind[:-1]}",
+            f"{word}-{kind}-au",
+        )
 
         def label() -> str:
             return r.choice(shapes) + (self.digits(1, 2) if r.random() < 0.5 else "")
@@ -376,14 +492,29 @@ class Builder:
             self.add(op, "domain", self.domain(label, self.suffixes(op, 0.5)))
             for _ in range(self.size(8, 30))
         ]
-        emails = [self.add(op, "email", f"{r.choice(N.MAIL_ROLES)}@{self.pool.items[d][1]}")
-                  for d in domains for _ in range(r.randint(1, 2))]  # fmt: skip
+        emails = [
+            self.add(op, "email", f"{r.choice(N.MAIL_ROLES)}@{self.pool.items[d][1]}")
+            for d in domains
+            for _ in range(r.randint(1, 2))
+        ]
         emails += [self.add(op, "email", self.person_email()) for _ in range(r.randint(3, 10))]
         self.hosting(op, domains, ips=r.randint(1, 3))
-        self.spread(op, emails, "receives-payments-to", "iban", r.randint(4, 15),
-                    lambda: ("iban", self.mule_iban()))  # fmt: skip
-        self.spread(op, emails, "lists-contact", "phone", r.randint(2, 6),
-                    lambda: ("phone", ids.phone(r, r.choice(op.victims))))  # fmt: skip
+        self.spread(
+            op,
+            emails,
+            "receives-payments-to",
+            "iban",
+            r.randint(4, 15),
+            lambda: ("iban", self.mule_iban()),
+        )
+        self.spread(
+            op,
+            emails,
+            "lists-contact",
+            "phone",
+            r.randint(2, 6),
+            lambda: ("phone", ids.phone(r, r.choice(op.victims))),
+        )
 
     def _piracy(self, op: Operation) -> None:
         r = self.rng
@@ -436,9 +567,10 @@ class Builder:
         """One unrelated value of the given observable type that looks like its threat."""
         r = self.rng
         if kind in ("domain", "url"):
-            words = {T.PIRACY: (N.STREAM_WORDS, N.STREAM_SUFFIXES),
-                     T.INVESTMENT_SCAM: (N.FIN_PREFIXES, N.FIN_SUFFIXES)}.get(
-                threat, (N.SYLLABLES, N.PHISH_NOUNS))  # fmt: skip
+            words = {
+                T.PIRACY: (N.STREAM_WORDS, N.STREAM_SUFFIXES),
+                T.INVESTMENT_SCAM: (N.FIN_PREFIXES, N.FIN_SUFFIXES),
+            }.get(threat, (N.SYLLABLES, N.PHISH_NOUNS))
             sfx = N.GENERIC_SUFFIXES + (
                 N.COUNTRY_SUFFIXES[country]
                 if country

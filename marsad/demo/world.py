@@ -36,19 +36,47 @@ TO_DESK = R(organisations=(DESK,))
 TO_REGION = R(regions=(Region.ASIA_SOUTH_PACIFIC,))
 HANDLING: dict[str, Handling] = {
     "vendor": Handling(TLP.AMBER, PAP.AMBER, R(all_members=True), "B", 2, Purpose.THREAT_ANALYSIS),
-    "vendor-open": Handling(TLP.CLEAR, PAP.CLEAR, R(all_members=True, partners=True), "B", 2,
-                            Purpose.PREVENTION_AND_AWARENESS),
-    "bank": Handling(TLP.AMBER, PAP.GREEN, TO_REGION, "B", 2, Purpose.VICTIM_NOTIFICATION,
-                     retain_until=dt.date(2027, 12, 31)),
-    "registrar": Handling(TLP.GREEN, PAP.GREEN, R(all_members=True), "B", 2,
-                          Purpose.PREVENTION_AND_AWARENESS),
-    "piracy": Handling(TLP.GREEN, PAP.GREEN, R(all_members=True, partners=True), "C", 3,
-                       Purpose.INVESTIGATION_SUPPORT),
-    "hub-open": Handling(TLP.CLEAR, PAP.CLEAR, R(all_members=True, partners=True), "B", 2,
-                         Purpose.PREVENTION_AND_AWARENESS),
-    "hub-vetted": Handling(TLP.GREEN, PAP.GREEN, R(all_members=True), "A", 1, Purpose.THREAT_ANALYSIS),
+    "vendor-open": Handling(
+        TLP.CLEAR,
+        PAP.CLEAR,
+        R(all_members=True, partners=True),
+        "B",
+        2,
+        Purpose.PREVENTION_AND_AWARENESS,
+    ),
+    "bank": Handling(
+        TLP.AMBER,
+        PAP.GREEN,
+        TO_REGION,
+        "B",
+        2,
+        Purpose.VICTIM_NOTIFICATION,
+        retain_until=dt.date(2027, 12, 31),
+    ),
+    "registrar": Handling(
+        TLP.GREEN, PAP.GREEN, R(all_members=True), "B", 2, Purpose.PREVENTION_AND_AWARENESS
+    ),
+    "piracy": Handling(
+        TLP.GREEN,
+        PAP.GREEN,
+        R(all_members=True, partners=True),
+        "C",
+        3,
+        Purpose.INVESTIGATION_SUPPORT,
+    ),
+    "hub-open": Handling(
+        TLP.CLEAR,
+        PAP.CLEAR,
+        R(all_members=True, partners=True),
+        "B",
+        2,
+        Purpose.PREVENTION_AND_AWARENESS,
+    ),
+    "hub-vetted": Handling(
+        TLP.GREEN, PAP.GREEN, R(all_members=True), "A", 1, Purpose.THREAT_ANALYSIS
+    ),
     "desk": Handling(TLP.AMBER, PAP.AMBER, TO_REGION, "A", 2, Purpose.OPERATIONAL_COORDINATION),
-}  # fmt: skip
+}
 CASE_TYPES = frozenset({"phone", "iban", "btc-wallet", "eth-wallet", "email", "domain", "url"})
 LOCAL_SUFFIXES = frozenset(s for group in N.COUNTRY_SUFFIXES.values() for s in group)
 PAYMENT_AND_CONTACT = ("iban", "phone", "btc-wallet", "eth-wallet", "email")
@@ -82,26 +110,107 @@ class Feed:
 
 
 FEEDS: tuple[Feed, ...] = (
-    Feed(VENDOR, "partner-phishguard", "stix21", 5, 7,
-         frozenset({T.PHISHING, T.C2, T.MALWARE_DISTRIBUTION, T.INVESTMENT_SCAM, T.MALWARE}),
-         frozenset({"domain", "url", "ipv4", "sha256"}), 28, 0.5, "vendor"),
-    Feed(VENDOR, "phishguard-community-phishing", "list", 2, 7, frozenset({T.PHISHING}),
-         frozenset({"domain"}), 14, 0.5, "vendor-open", T.PHISHING),
-    Feed(BANK_CERT, "pbcert-fraud-indicators", "csv", 9, 14,
-         frozenset({T.PHISHING, T.INVESTMENT_SCAM, T.BEC, T.ROMANCE_SCAM}),
-         frozenset({"url", *PAYMENT_AND_CONTACT}), 28, 0.7, "bank"),
-    Feed(REGISTRAR, "scda-suspensions", "stix21", 20, 30, frozenset(T) - {T.BENIGN},
-         frozenset({"domain"}), 31, 0.9, "registrar", local_only=True),
-    Feed(PIRACY_ALLIANCE, "avra-blocklist", "list", 3, 7, frozenset({T.PIRACY}),
-         frozenset({"domain"}), 21, 0.8, "piracy", T.PIRACY),
-    Feed(PIRACY_ALLIANCE, "avra-piracy-sites", "csv", 25, 30, frozenset({T.PIRACY}),
-         frozenset({"domain", "url", "ipv4", "tracking-id", "btc-wallet", "eth-wallet"}), 35, 0.7,
-         "piracy"),
-    Feed(HUB, "hub-osint-phishing", "list", 1, 4, frozenset({T.PHISHING}),
-         frozenset({"url", "domain"}), 10, 0.5, "hub-open", T.PHISHING),
-    Feed(HUB, "hub-osint-malware", "csv", 4, 7, frozenset({T.C2, T.MALWARE_DISTRIBUTION, T.MALWARE}),
-         frozenset({"ipv4", "url", "domain", "sha256"}), 21, 0.5, "hub-vetted"),
-)  # fmt: skip
+    Feed(
+        VENDOR,
+        "partner-phishguard",
+        "stix21",
+        5,
+        7,
+        frozenset({T.PHISHING, T.C2, T.MALWARE_DISTRIBUTION, T.INVESTMENT_SCAM, T.MALWARE}),
+        frozenset({"domain", "url", "ipv4", "sha256"}),
+        28,
+        0.5,
+        "vendor",
+    ),
+    Feed(
+        VENDOR,
+        "phishguard-community-phishing",
+        "list",
+        2,
+        7,
+        frozenset({T.PHISHING}),
+        frozenset({"domain"}),
+        14,
+        0.5,
+        "vendor-open",
+        T.PHISHING,
+    ),
+    Feed(
+        BANK_CERT,
+        "pbcert-fraud-indicators",
+        "csv",
+        9,
+        14,
+        frozenset({T.PHISHING, T.INVESTMENT_SCAM, T.BEC, T.ROMANCE_SCAM}),
+        frozenset({"url", *PAYMENT_AND_CONTACT}),
+        28,
+        0.7,
+        "bank",
+    ),
+    Feed(
+        REGISTRAR,
+        "scda-suspensions",
+        "stix21",
+        20,
+        30,
+        frozenset(T) - {T.BENIGN},
+        frozenset({"domain"}),
+        31,
+        0.9,
+        "registrar",
+        local_only=True,
+    ),
+    Feed(
+        PIRACY_ALLIANCE,
+        "avra-blocklist",
+        "list",
+        3,
+        7,
+        frozenset({T.PIRACY}),
+        frozenset({"domain"}),
+        21,
+        0.8,
+        "piracy",
+        T.PIRACY,
+    ),
+    Feed(
+        PIRACY_ALLIANCE,
+        "avra-piracy-sites",
+        "csv",
+        25,
+        30,
+        frozenset({T.PIRACY}),
+        frozenset({"domain", "url", "ipv4", "tracking-id", "btc-wallet", "eth-wallet"}),
+        35,
+        0.7,
+        "piracy",
+    ),
+    Feed(
+        HUB,
+        "hub-osint-phishing",
+        "list",
+        1,
+        4,
+        frozenset({T.PHISHING}),
+        frozenset({"url", "domain"}),
+        10,
+        0.5,
+        "hub-open",
+        T.PHISHING,
+    ),
+    Feed(
+        HUB,
+        "hub-osint-malware",
+        "csv",
+        4,
+        7,
+        frozenset({T.C2, T.MALWARE_DISTRIBUTION, T.MALWARE}),
+        frozenset({"ipv4", "url", "domain", "sha256"}),
+        21,
+        0.5,
+        "hub-vetted",
+    ),
+)
 # Who publishes the full report of an operation of each threat type (with its STIX SDOs).
 REPORTERS: dict[T, tuple[str, ...]] = {
     T.PHISHING: (VENDOR, REGISTRAR, DESK),
@@ -112,10 +221,20 @@ REPORTERS: dict[T, tuple[str, ...]] = {
     T.BEC: (BANK_CERT, DESK),
     T.PIRACY: (PIRACY_ALLIANCE, REGISTRAR, DESK),
 }
-REPORT_HANDLING = {VENDOR: "vendor", BANK_CERT: "bank", REGISTRAR: "registrar",
-                   PIRACY_ALLIANCE: "piracy", DESK: "desk"}  # fmt: skip
-SLUGS = {VENDOR: "phishguard", BANK_CERT: "pbcert", REGISTRAR: "scda", PIRACY_ALLIANCE: "avra",
-         DESK: "asp-desk"}  # fmt: skip
+REPORT_HANDLING = {
+    VENDOR: "vendor",
+    BANK_CERT: "bank",
+    REGISTRAR: "registrar",
+    PIRACY_ALLIANCE: "piracy",
+    DESK: "desk",
+}
+SLUGS = {
+    VENDOR: "phishguard",
+    BANK_CERT: "pbcert",
+    REGISTRAR: "scda",
+    PIRACY_ALLIANCE: "avra",
+    DESK: "asp-desk",
+}
 
 
 class OrgSpec(msgspec.Struct, frozen=True):
@@ -180,8 +299,16 @@ class _World:
         self.stretch = max(1, round(min(1.0, scale) ** -0.5))
         self.subs: list[_Sub] = []
 
-    def add(self, day: int, source: str, name: str, fmt: str, raw: bytes, handling: Handling,
-            threat: T | None = None) -> None:  # fmt: skip
+    def add(
+        self,
+        day: int,
+        source: str,
+        name: str,
+        fmt: str,
+        raw: bytes,
+        handling: Handling,
+        threat: T | None = None,
+    ) -> None:
         """Collect one submission; ``name`` gets the format's extension, dated unless a case."""
         ext = {"stix21": "json", "csv": "csv", "list": "txt"}[fmt]
         dated = "-case-" not in name
@@ -231,8 +358,9 @@ class _World:
                 else:
                     title = f"{feed.source}: {feed.slug.replace('-', ' ')}"
                     bad_lines = ("999.1.2.3", "300.20.1.1") if first and feed.source == HUB else ()
-                    raw = list_file(pool, picks, title, day, hosts=feed.source == PIRACY_ALLIANCE,
-                                    bad=bad_lines)  # fmt: skip
+                    raw = list_file(
+                        pool, picks, title, day, hosts=feed.source == PIRACY_ALLIANCE, bad=bad_lines
+                    )
                 self.add(day, feed.source, feed.slug, feed.fmt, raw, handling, feed.default)
 
     def bad_rows(self) -> list[tuple[str, ...]]:
@@ -251,13 +379,26 @@ class _World:
         """An indicator with an impossible address and a wallet SCO with a broken checksum."""
         bad_wallet = ids.break_checksum(ids.btc_address(self.rng))
         return [
-            {"type": "indicator", "spec_version": "2.1", "id": self.stix.new_id("indicator"),
-             "created_by_ref": stable_id("identity", author), "created": stamp(day), "modified": stamp(day),
-             "indicator_types": ["malicious-activity"], "labels": ["c2"],
-             "pattern": "[ipv4-addr:value = '999.1.2.3']", "pattern_type": "stix", "valid_from": stamp(day)},
-            {"type": "cryptocurrency-wallet", "spec_version": "2.1",
-             "id": self.stix.new_id("cryptocurrency-wallet"), "value": bad_wallet},
-        ]  # fmt: skip
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": self.stix.new_id("indicator"),
+                "created_by_ref": stable_id("identity", author),
+                "created": stamp(day),
+                "modified": stamp(day),
+                "indicator_types": ["malicious-activity"],
+                "labels": ["c2"],
+                "pattern": "[ipv4-addr:value = '999.1.2.3']",
+                "pattern_type": "stix",
+                "valid_from": stamp(day),
+            },
+            {
+                "type": "cryptocurrency-wallet",
+                "spec_version": "2.1",
+                "id": self.stix.new_id("cryptocurrency-wallet"),
+                "value": bad_wallet,
+            },
+        ]
 
     # -- full operation reports and unit case files -----------------------------------
     def reports(self) -> None:
@@ -285,10 +426,15 @@ class _World:
                 picks = self.case_picks(cc, [op for op in ops if op.start <= day], day)
                 tlp = TLP.RED if r.random() < 0.5 else TLP.AMBER_STRICT
                 handling = Handling(
-                    tlp, PAP.RED, TO_DESK, r.choice("AB"), r.choice((1, 2)), Purpose.INVESTIGATION_SUPPORT,
+                    tlp,
+                    PAP.RED,
+                    TO_DESK,
+                    r.choice("AB"),
+                    r.choice((1, 2)),
+                    Purpose.INVESTIGATION_SUPPORT,
                     retain_until=day_date(day) + dt.timedelta(days=3 * 365),
                     review_at=day_date(day) + dt.timedelta(days=365),
-                )  # fmt: skip
+                )
                 ref = f"{cc.lower()}-case-2026-{100 * number + case + 1:04d}"
                 planted = number == 0 and case == 0
                 if planted or r.random() < 0.6:
@@ -304,8 +450,12 @@ class _World:
         """What one case file holds: identifiers of one or two operations, plus local leads."""
         r, pool, factor = self.rng, self.pool, self.builder.factor
         focus = r.sample(started, min(len(started), r.randint(1, 2)))
-        known = [m for op in focus for m in op.members
-                 if pool.birth[m] <= day and pool.items[m][0] in CASE_TYPES]  # fmt: skip
+        known = [
+            m
+            for op in focus
+            for m in op.members
+            if pool.birth[m] <= day and pool.items[m][0] in CASE_TYPES
+        ]
         picks = r.sample(known, min(len(known), round(r.randint(40, 900) * factor)))
         for _ in range(max(3, round(r.randint(20, 150) * factor))):
             kind = r.choice(("phone", "domain", "url", "email", "iban"))
@@ -339,12 +489,15 @@ class _World:
         pool = self.pool
         nets = tuple(
             PlantedNetwork(
-                id=op.id, threat_type=op.threat, operator=op.operator, countries=op.countries,
+                id=op.id,
+                threat_type=op.threat,
+                operator=op.operator,
+                countries=op.countries,
                 members=tuple(f"{pool.items[m][0]}:{pool.items[m][1]}" for m in op.members),
                 links=tuple(f"{tag}:{pool.items[t][1]}" for tag, t in op.links),
             )
             for op in self.builder.ops
-        )  # fmt: skip
+        )
         return subs, nets
 
 

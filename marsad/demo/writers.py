@@ -93,10 +93,15 @@ def stamp(day: int, hour: int = 6) -> str:
 def tlp_marking(tlp: TLP) -> dict[str, Any]:
     """The standard TLP 2.0 marking-definition object."""
     return {
-        "type": "marking-definition", "spec_version": "2.1", "id": TLP2_MARKINGS[tlp],
-        "created": "2022-10-01T00:00:00.000Z", "name": tlp.label,
-        "extensions": {TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": tlp.value}},
-    }  # fmt: skip
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": TLP2_MARKINGS[tlp],
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": tlp.label,
+        "extensions": {
+            TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": tlp.value}
+        },
+    }
 
 
 def stable_id(kind: str, key: str) -> str:
@@ -141,35 +146,60 @@ class StixWriter:
     ) -> dict[str, Any]:
         """A relationship SRO."""
         return {
-            "type": "relationship", "spec_version": "2.1", "id": self.new_id("relationship"),
-            "created_by_ref": who, "created": when, "modified": when,
-            "relationship_type": rel, "source_ref": source, "target_ref": target,
-        }  # fmt: skip
+            "type": "relationship",
+            "spec_version": "2.1",
+            "id": self.new_id("relationship"),
+            "created_by_ref": who,
+            "created": when,
+            "modified": when,
+            "relationship_type": rel,
+            "source_ref": source,
+            "target_ref": target,
+        }
 
     def bundle(
-        self, picks: Sequence[int], *, author: str, day: int,
+        self,
+        picks: Sequence[int],
+        *,
+        author: str,
+        day: int,
         markings: Sequence[tuple[TLP | None, float]] = ((None, 1.0),),
-        operations: Sequence[Operation] = (), extra: Sequence[dict[str, Any]] = (),
-    ) -> bytes:  # fmt: skip
+        operations: Sequence[Operation] = (),
+        extra: Sequence[dict[str, Any]] = (),
+    ) -> bytes:
         """One bundle: an indicator per pick, SCOs and relationships for the picks' edges."""
         r, pool, when = self.rng, self.pool, stamp(day)
         who = stable_id("identity", author)
-        objects: list[dict[str, Any]] = [{
-            "type": "identity", "spec_version": "2.1", "id": who, "created": "2026-01-05T00:00:00.000Z",
-            "modified": "2026-01-05T00:00:00.000Z", "name": author, "identity_class": "organization",
-        }]  # fmt: skip
+        objects: list[dict[str, Any]] = [
+            {
+                "type": "identity",
+                "spec_version": "2.1",
+                "id": who,
+                "created": "2026-01-05T00:00:00.000Z",
+                "modified": "2026-01-05T00:00:00.000Z",
+                "name": author,
+                "identity_class": "organization",
+            }
+        ]
         tlps, weights = [m for m, _ in markings], [w for _, w in markings]
         used: set[TLP] = set()
         indicator_of: dict[int, str] = {}
         for i in picks:
             tlp = r.choices(tlps, weights)[0]
             ind: dict[str, Any] = {
-                "type": "indicator", "spec_version": "2.1", "id": self.new_id("indicator"),
-                "created_by_ref": who, "created": when, "modified": when,
-                "indicator_types": ["malicious-activity"], "labels": [pool.threat[i].value],
-                "pattern": self.pattern(i), "pattern_type": "stix",
-                "valid_from": stamp(pool.birth[i], 0), "confidence": r.randrange(40, 100, 5),
-            }  # fmt: skip
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": self.new_id("indicator"),
+                "created_by_ref": who,
+                "created": when,
+                "modified": when,
+                "indicator_types": ["malicious-activity"],
+                "labels": [pool.threat[i].value],
+                "pattern": self.pattern(i),
+                "pattern_type": "stix",
+                "valid_from": stamp(pool.birth[i], 0),
+                "confidence": r.randrange(40, 100, 5),
+            }
             if tlp is not None:
                 ind["object_marking_refs"] = [TLP2_MARKINGS[tlp]]
                 used.add(tlp)
@@ -193,9 +223,14 @@ class StixWriter:
         return orjson.dumps(bundle, option=orjson.OPT_INDENT_2 if len(objects) < 400 else 0)
 
     def _operation(
-        self, op: Operation, picks: Sequence[int], indicator_of: dict[int, str],
-        scos: dict[int, dict[str, Any]], who: str, when: str,
-    ) -> list[dict[str, Any]]:  # fmt: skip
+        self,
+        op: Operation,
+        picks: Sequence[int],
+        indicator_of: dict[int, str],
+        scos: dict[int, dict[str, Any]],
+        who: str,
+        when: str,
+    ) -> list[dict[str, Any]]:
         """Threat actor, intrusion set and campaign of an operation, tied to its indicators."""
         actor, iset = (
             stable_id("threat-actor", op.operator),
@@ -204,19 +239,44 @@ class StixWriter:
         campaign = stable_id("campaign", op.id)
         first, last = stamp(op.start, 0), stamp(op.end, 0)
         out: list[dict[str, Any]] = [
-            {"type": "threat-actor", "spec_version": "2.1", "id": actor, "created_by_ref": who,
-             "created": when, "modified": when, "name": op.operator,
-             "threat_actor_types": ["crime-syndicate"], "roles": ["agent"]},
-            {"type": "intrusion-set", "spec_version": "2.1", "id": iset, "created_by_ref": who,
-             "created": when, "modified": when, "name": f"{op.operator} infrastructure",
-             "first_seen": first, "last_seen": last, "primary_motivation": "personal-gain"},
-            {"type": "campaign", "spec_version": "2.1", "id": campaign, "created_by_ref": who,
-             "created": when, "modified": when, "name": f"{op.id} {op.threat.value} campaign",
-             "description": f"{op.threat.value} operation against {', '.join(op.victims)}",
-             "first_seen": first, "last_seen": last},
+            {
+                "type": "threat-actor",
+                "spec_version": "2.1",
+                "id": actor,
+                "created_by_ref": who,
+                "created": when,
+                "modified": when,
+                "name": op.operator,
+                "threat_actor_types": ["crime-syndicate"],
+                "roles": ["agent"],
+            },
+            {
+                "type": "intrusion-set",
+                "spec_version": "2.1",
+                "id": iset,
+                "created_by_ref": who,
+                "created": when,
+                "modified": when,
+                "name": f"{op.operator} infrastructure",
+                "first_seen": first,
+                "last_seen": last,
+                "primary_motivation": "personal-gain",
+            },
+            {
+                "type": "campaign",
+                "spec_version": "2.1",
+                "id": campaign,
+                "created_by_ref": who,
+                "created": when,
+                "modified": when,
+                "name": f"{op.id} {op.threat.value} campaign",
+                "description": f"{op.threat.value} operation against {', '.join(op.victims)}",
+                "first_seen": first,
+                "last_seen": last,
+            },
             self.relationship("attributed-to", iset, actor, who, when),
             self.relationship("attributed-to", campaign, iset, who, when),
-        ]  # fmt: skip
+        ]
         mine = [i for i in picks if self.pool.owner[i] == op.index]
         out += [
             self.relationship("indicates", indicator_of[i], campaign, who, when) for i in mine[:60]
@@ -227,9 +287,14 @@ class StixWriter:
 
 
 def csv_file(
-    pool: Pool, picks: Sequence[int], rng: random.Random, day: int, *,
-    note: str = "", bad: Sequence[Sequence[str]] = (),
-) -> bytes:  # fmt: skip
+    pool: Pool,
+    picks: Sequence[int],
+    rng: random.Random,
+    day: int,
+    *,
+    note: str = "",
+    bad: Sequence[Sequence[str]] = (),
+) -> bytes:
     """The simple CSV format with a header row; the type column is sometimes left empty."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -239,20 +304,31 @@ def csv_file(
         kind, value = pool.items[i]
         threat = pool.threat[i].value
         described = DESCRIPTIONS.get(kind) or DESCRIPTIONS.get(threat, threat)
-        writer.writerow((
-            value, rng.choice(CSV_TYPES[kind]), threat, day_date(pool.birth[i]).isoformat(),
-            seen if rng.random() < 0.7 else "", rng.randrange(30, 100, 5) if rng.random() < 0.8 else "",
-            f"{described}{note}",
-        ))  # fmt: skip
+        writer.writerow(
+            (
+                value,
+                rng.choice(CSV_TYPES[kind]),
+                threat,
+                day_date(pool.birth[i]).isoformat(),
+                seen if rng.random() < 0.7 else "",
+                rng.randrange(30, 100, 5) if rng.random() < 0.8 else "",
+                f"{described}{note}",
+            )
+        )
     for row in bad:
         writer.writerow(row)
     return out.getvalue().encode()
 
 
 def list_file(
-    pool: Pool, picks: Sequence[int], title: str, day: int, *,
-    hosts: bool = False, bad: Sequence[str] = (),
-) -> bytes:  # fmt: skip
+    pool: Pool,
+    picks: Sequence[int],
+    title: str,
+    day: int,
+    *,
+    hosts: bool = False,
+    bad: Sequence[str] = (),
+) -> bytes:
     """A plain list with ``#`` header lines; as a hosts file when ``hosts``."""
     lines = [f"# {title}", f"# generated {day_date(day).isoformat()}", f"# entries: {len(picks)}"]
     prefix = "0.0.0.0 " if hosts else ""

@@ -379,10 +379,13 @@ class _Parser:
                 continue
             out.append(
                 AssertionRecord(
-                    observable=obs, threat_type=self.default, location=loc, handling=handling,
+                    observable=obs,
+                    threat_type=self.default,
+                    location=loc,
+                    handling=handling,
                     stix_id=oid,
                 )
-            )  # fmt: skip
+            )
         if found and isinstance(oid, str):
             self.sco_obs[oid] = found
             for prop, rel in V.SCO_REF_PROPS.items():
@@ -429,9 +432,14 @@ class _Parser:
         for s in self._expand(source):
             for t in self._expand(target):
                 yield RelationshipRecord(
-                    source_ref=s, target_ref=t, type=rel, location=loc, stix_id=oid,
-                    handling=handling, **kw,
-                )  # fmt: skip
+                    source_ref=s,
+                    target_ref=t,
+                    type=rel,
+                    location=loc,
+                    stix_id=oid,
+                    handling=handling,
+                    **kw,
+                )
 
     def _relationship(self, o: dict[str, Any], loc: str) -> Iterator[Record]:
         src, tgt, rel = o.get("source_ref"), o.get("target_ref"), o.get("relationship_type")
@@ -458,9 +466,15 @@ class _Parser:
                 attrs[k] = o[k]
         first, last = self._time(o.get("first_seen")), self._time(o.get("last_seen"))
         yield from self._edges(
-            o, loc, source, target, "sighting-of", first_seen=first, last_seen=last,
+            o,
+            loc,
+            source,
+            target,
+            "sighting-of",
+            first_seen=first,
+            last_seen=last,
             attributes=attrs,
-        )  # fmt: skip
+        )
 
     def _object_refs(self, o: dict[str, Any], rel: str, loc: str) -> Iterator[Record]:
         attrs = {"count": o["number_observed"]} if "number_observed" in o else {}
@@ -468,6 +482,12 @@ class _Parser:
         last = self._time(o.get("last_observed"))
         for target in o.get("object_refs") or ():
             yield from self._edges(
-                o, loc, o["id"], target, rel, first_seen=first, last_seen=last,
+                o,
+                loc,
+                o["id"],
+                target,
+                rel,
+                first_seen=first,
+                last_seen=last,
                 attributes=attrs,
-            )  # fmt: skip
+            )

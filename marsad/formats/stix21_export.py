@@ -49,10 +49,26 @@ EXTENSION_DEFINITION: Final = {
 }
 # SDO types whose schema has a name property; others must not get one invented.
 _NAMED: Final = frozenset(
-    {"attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
-     "indicator", "infrastructure", "intrusion-set", "location", "malware", "report",
-     "threat-actor", "tool", "vulnerability", "marking-definition", "extension-definition"}
-)  # fmt: skip
+    {
+        "attack-pattern",
+        "campaign",
+        "course-of-action",
+        "grouping",
+        "identity",
+        "incident",
+        "indicator",
+        "infrastructure",
+        "intrusion-set",
+        "location",
+        "malware",
+        "report",
+        "threat-actor",
+        "tool",
+        "vulnerability",
+        "marking-definition",
+        "extension-definition",
+    }
+)
 _SEEN: Final = frozenset({"campaign", "intrusion-set", "infrastructure", "malware", "threat-actor"})
 _STIX_SDOS: Final = _NAMED | {"observed-data", "note", "opinion", "malware-analysis"}
 
@@ -126,11 +142,14 @@ class _Bundle:
         found = self.identities.get(name)
         if found is None:
             found = self.identities[name] = {
-                "type": "identity", "spec_version": "2.1",
+                "type": "identity",
+                "spec_version": "2.1",
                 "id": f"identity--{_uid('identity', name)}",
-                "created": self.now_ms, "modified": self.now_ms,
-                "name": name, "identity_class": "organization",
-            }  # fmt: skip
+                "created": self.now_ms,
+                "modified": self.now_ms,
+                "name": name,
+                "identity_class": "organization",
+            }
         return str(found["id"])
 
     def handled(self, handling: Handling | None, obj: dict[str, Any]) -> dict[str, Any]:
@@ -203,8 +222,12 @@ class _Bundle:
     def relationship(self, r: RelationshipRecord) -> None:
         source, target = self.ref(r.source_ref), self.ref(r.target_ref)
         sid = r.stix_id
-        obj: dict[str, Any] = {"spec_version": "2.1", "created_by_ref": self.producer_ref,
-                               "created": self.now_ms, "modified": self.now_ms}  # fmt: skip
+        obj: dict[str, Any] = {
+            "spec_version": "2.1",
+            "created_by_ref": self.producer_ref,
+            "created": self.now_ms,
+            "modified": self.now_ms,
+        }
         attrs = r.attributes
         if isinstance(attrs.get("description"), str):
             obj["description"] = attrs["description"]

@@ -131,13 +131,30 @@ _path_cache: dict[tuple[str, str], Any] = {}
 
 SCO_TYPES: Final = frozenset(
     {
-        "artifact", "autonomous-system", "directory", "domain-name", "email-addr",
-        "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex",
-        "network-traffic", "process", "software", "url", "user-account",
-        "windows-registry-key", "x509-certificate",
-        "cryptocurrency-wallet", "phone-number", "bank-account", "x-marsad-tracking-id",
+        "artifact",
+        "autonomous-system",
+        "directory",
+        "domain-name",
+        "email-addr",
+        "email-message",
+        "file",
+        "ipv4-addr",
+        "ipv6-addr",
+        "mac-addr",
+        "mutex",
+        "network-traffic",
+        "process",
+        "software",
+        "url",
+        "user-account",
+        "windows-registry-key",
+        "x509-certificate",
+        "cryptocurrency-wallet",
+        "phone-number",
+        "bank-account",
+        "x-marsad-tracking-id",
     }
-)  # fmt: skip
+)
 # SCOs whose single value property names an observable: type -> (property, observable type).
 VALUE_SCOS: Final[dict[str, tuple[str, O | None]]] = {
     "ipv4-addr": ("value", O.IPV4),
@@ -191,9 +208,17 @@ EXPORT_INDICATOR_TYPES: Final[dict[T, str]] = {
 
 # Properties that become record fields, so they are left out of entity attributes.
 ENTITY_FIELDS: Final = frozenset(
-    {"type", "id", "spec_version", "name", "description", "object_marking_refs",
-     "first_seen", "last_seen"}
-)  # fmt: skip
+    {
+        "type",
+        "id",
+        "spec_version",
+        "name",
+        "description",
+        "object_marking_refs",
+        "first_seen",
+        "last_seen",
+    }
+)
 
 
 def tlp2_marking(tlp: TLP) -> dict[str, Any]:
@@ -261,8 +286,14 @@ def fallback_name(o: dict[str, Any], kind: str) -> str:
 
 
 EXTENSION_KEYS: Final = (
-    "pap", "reliability", "credibility", "purpose", "releasable_to", "retain_until", "review_at"
-)  # fmt: skip
+    "pap",
+    "reliability",
+    "credibility",
+    "purpose",
+    "releasable_to",
+    "retain_until",
+    "review_at",
+)
 
 
 def _date(value: Any) -> dt.date | None:

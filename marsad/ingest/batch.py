@@ -236,9 +236,20 @@ def build_batch(
             if row is None:
                 rd = domain_of(obs.type, obs.value) if obs.type in _DOMAIN_BEARING else None
                 merged[key] = [
-                    key[0], key[1], rd, key[2], first, last, rec.sightings, rec.confidence, hid,
-                    rec.location, rec.stix_id, rec.name, rec.description,
-                ]  # fmt: skip
+                    key[0],
+                    key[1],
+                    rd,
+                    key[2],
+                    first,
+                    last,
+                    rec.sightings,
+                    rec.confidence,
+                    hid,
+                    rec.location,
+                    rec.stix_id,
+                    rec.name,
+                    rec.description,
+                ]
             else:
                 row[4] = min(row[4], first)
                 row[5] = max(row[5], last)
@@ -250,11 +261,16 @@ def build_batch(
         elif isinstance(rec, EntityRecord):
             first = time(rec.first_seen) if rec.first_seen else None
             entities[rec.ref] = [
-                rec.ref, rec.kind, rec.name, rec.description,
+                rec.ref,
+                rec.kind,
+                rec.name,
+                rec.description,
                 orjson.dumps(rec.attributes, option=orjson.OPT_SORT_KEYS).decode(),
-                profiles.hid(rec.handling), first,
-                time(rec.last_seen) if rec.last_seen else first, rec.location,
-            ]  # fmt: skip
+                profiles.hid(rec.handling),
+                first,
+                time(rec.last_seen) if rec.last_seen else first,
+                rec.location,
+            ]
         elif isinstance(rec, RelationshipRecord):
             rkey = (rec.source_ref, rec.type, rec.target_ref)
             existing = rels.get(rkey)
@@ -263,10 +279,17 @@ def build_batch(
                 continue
             first = time(rec.first_seen) if rec.first_seen else None
             rels[rkey] = [
-                rec.source_ref, rec.type, rec.target_ref, profiles.hid(rec.handling), rec.stix_id,
+                rec.source_ref,
+                rec.type,
+                rec.target_ref,
+                profiles.hid(rec.handling),
+                rec.stix_id,
                 orjson.dumps(rec.attributes, option=orjson.OPT_SORT_KEYS).decode(),
-                first, time(rec.last_seen) if rec.last_seen else first, 1, rec.location,
-            ]  # fmt: skip
+                first,
+                time(rec.last_seen) if rec.last_seen else first,
+                1,
+                rec.location,
+            ]
         elif isinstance(rec, Rejected):
             batch.rejections.append((rec.location, rec.reason, rec.raw))
         else:

@@ -130,15 +130,24 @@ def _write_assertions(
     conn: Connection, d: Dialect, batch: Batch, ids: tuple[int, int, int]
 ) -> tuple[int, int]:
     source_org_id, submission_id, _ = ids
-    before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM assertions").scalar_one()
+    before = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM assertions").scalar_one())
     d.stage(conn, "stage_a", _columns(ASSERTION_COLUMNS), batch.assertions)
     conn.exec_driver_sql(
         "INSERT INTO observables (type, value, registered_domain)"
         " SELECT type, value, registered_domain FROM stage_a WHERE true"
         " ON CONFLICT (type, value) DO NOTHING"
     )
-    cols = ("threat_type", "first_seen", "last_seen", "sightings", "confidence", "location",
-            "stix_id", "name", "description")  # fmt: skip
+    cols = (
+        "threat_type",
+        "first_seen",
+        "last_seen",
+        "sightings",
+        "confidence",
+        "location",
+        "stix_id",
+        "name",
+        "description",
+    )
     collist = ", ".join(cols)
     picked = ", ".join(f"s.{c}" for c in cols)
     conn.exec_driver_sql(

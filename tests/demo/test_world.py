@@ -103,8 +103,12 @@ def test_rejects_a_scale_that_is_not_positive() -> None:
 def test_organisations_and_every_reference_to_them(world: DemoWorld) -> None:
     names = {o.name for o in world.organisations}
     kinds = Counter(o.kind for o in world.organisations)
-    assert kinds == {OrgKind.HUB: 1, OrgKind.REGIONAL_DESK: 1, OrgKind.NATIONAL_CYBER_UNIT: 20,
-                     OrgKind.PRIVATE_PARTNER: 4}  # fmt: skip
+    assert kinds == {
+        OrgKind.HUB: 1,
+        OrgKind.REGIONAL_DESK: 1,
+        OrgKind.NATIONAL_CYBER_UNIT: 20,
+        OrgKind.PRIVATE_PARTNER: 4,
+    }
     assert all(o.country for o in world.organisations if o.kind is not OrgKind.HUB)
     assert "Fiji Police Cybercrime Unit" in names and DESK in names
     for sub in world.submissions:
@@ -118,9 +122,14 @@ def test_networks_have_members_and_links_really_shared(world: DemoWorld) -> None
         sources_of.setdefault(target, set()).add(source)
     everything = b"\n".join(s.raw for s in world.submissions)
     assert {n.threat_type for n in world.networks} == {
-        ThreatType.PHISHING, ThreatType.C2, ThreatType.MALWARE_DISTRIBUTION,
-        ThreatType.INVESTMENT_SCAM, ThreatType.ROMANCE_SCAM, ThreatType.BEC, ThreatType.PIRACY,
-    }  # fmt: skip
+        ThreatType.PHISHING,
+        ThreatType.C2,
+        ThreatType.MALWARE_DISTRIBUTION,
+        ThreatType.INVESTMENT_SCAM,
+        ThreatType.ROMANCE_SCAM,
+        ThreatType.BEC,
+        ThreatType.PIRACY,
+    }
     for net in world.networks:
         values = {ref.split(":", 1)[1] for ref in net.members}
         assert len(net.members) >= 3 and len(set(net.members)) == len(net.members)
@@ -163,8 +172,16 @@ def test_stix_bundles_are_well_formed(world: DemoWorld) -> None:
     types = Counter(o["type"] for o in everything)
     assert {"threat-actor", "intrusion-set", "campaign", "marking-definition"} <= set(types)
     rels = Counter(o["relationship_type"] for o in everything if o["type"] == "relationship")
-    assert {"resolves-to", "uses-name-server", "registered-by", "uses-tracking-id",
-            "receives-payments-to", "attributed-to", "uses", "indicates"} <= set(rels)  # fmt: skip
+    assert {
+        "resolves-to",
+        "uses-name-server",
+        "registered-by",
+        "uses-tracking-id",
+        "receives-payments-to",
+        "attributed-to",
+        "uses",
+        "indicates",
+    } <= set(rels)
 
 
 def test_small_slice_has_the_expected_proportions(world: DemoWorld) -> None:
@@ -252,9 +269,13 @@ def test_wallets_ibans_and_phones_carry_valid_checksums(world: DemoWorld) -> Non
                 assert _checksum_ok(kind, value), ref
                 seen[kind] += 1
     assert set(seen) == CHECKED_TYPES, seen
-    planted = [row for s in world.submissions if s.format == "csv"
-               for row in csv.DictReader(io.StringIO(s.raw.decode()))
-               if row["description"].startswith("bad")]  # fmt: skip
+    planted = [
+        row
+        for s in world.submissions
+        if s.format == "csv"
+        for row in csv.DictReader(io.StringIO(s.raw.decode()))
+        if row["description"].startswith("bad")
+    ]
     assert planted and not any(_checksum_ok(r["type"], r["value"]) for r in planted)
 
 

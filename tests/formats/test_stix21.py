@@ -47,12 +47,16 @@ def _of(records: list[Record], kind: type[Any]) -> list[Any]:
 
 def _indicator(pattern: str, **extra: Any) -> dict[str, Any]:
     return {
-        "type": "indicator", "spec_version": "2.1",
+        "type": "indicator",
+        "spec_version": "2.1",
         "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
-        "pattern": pattern, "pattern_type": "stix", "valid_from": "2024-01-02T03:04:05Z",
+        "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z",
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": "2024-01-02T03:04:05Z",
         **extra,
-    }  # fmt: skip
+    }
 
 
 def test_fixtures_are_all_here() -> None:
@@ -105,8 +109,10 @@ def test_apt1_relationships_resolve_to_observables() -> None:
     refs = {a.observable.ref for a in assertions}
     assert "domain:hugesoft.org" in refs
     assert {a.observable.type for a in assertions} == {
-        ObservableType.CIDR, ObservableType.DOMAIN, ObservableType.MD5
-    }  # fmt: skip
+        ObservableType.CIDR,
+        ObservableType.DOMAIN,
+        ObservableType.MD5,
+    }
     indicator_ids = {a.stix_id for a in assertions}
     rels = _of(records, RelationshipRecord)
     assert not any(r.source_ref in indicator_ids or r.target_ref in indicator_ids for r in rels)
@@ -160,8 +166,11 @@ def test_sco_examples_map_and_reject() -> None:
 
 
 def test_bare_sco_takes_the_default_threat_type() -> None:
-    sco = {"type": "domain-name", "id": "domain-name--3c10e93f-798e-5a26-a0c1-08156efab7f5",
-           "value": "Example.COM"}  # fmt: skip
+    sco = {
+        "type": "domain-name",
+        "id": "domain-name--3c10e93f-798e-5a26-a0c1-08156efab7f5",
+        "value": "Example.COM",
+    }
     (rec,) = _parse(sco, ParseMeta(default_threat_type=ThreatType.PHISHING))
     assert isinstance(rec, AssertionRecord)
     assert rec.threat_type is ThreatType.PHISHING
@@ -169,34 +178,56 @@ def test_bare_sco_takes_the_default_threat_type() -> None:
 
 
 def test_sco_already_asserted_by_an_indicator_is_consumed() -> None:
-    sco = {"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",
-           "value": "198.51.100.3"}  # fmt: skip
-    rel = {"type": "relationship", "id": "relationship--44298a74-ba52-4f0c-87a3-1824e67d7fad",
-           "relationship_type": "based-on", "source_ref": _indicator("")["id"],
-           "target_ref": sco["id"]}  # fmt: skip
+    sco = {
+        "type": "ipv4-addr",
+        "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",
+        "value": "198.51.100.3",
+    }
+    rel = {
+        "type": "relationship",
+        "id": "relationship--44298a74-ba52-4f0c-87a3-1824e67d7fad",
+        "relationship_type": "based-on",
+        "source_ref": _indicator("")["id"],
+        "target_ref": sco["id"],
+    }
     records = _parse([_indicator("[ipv4-addr:value = '198.51.100.3']"), sco, rel])
     assert [type(r) for r in records] == [AssertionRecord, Consumed, RelationshipRecord]
     assert records[2].source_ref == records[2].target_ref == "ipv4:198.51.100.3"  # type: ignore[union-attr]
 
 
 def test_tlp_markings_become_handling() -> None:
-    red = {"type": "marking-definition", "spec_version": "2.1", "id": TLP2_RED,
-           "created": "2022-10-01T00:00:00.000Z", "name": "TLP:RED",
-           "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":
-                          {"extension_type": "property-extension", "tlp_2_0": "red"}}}  # fmt: skip
-    statement = {"type": "marking-definition", "spec_version": "2.1",
-                 "id": "marking-definition--d81f86b9-975b-4c0b-875e-810c5ad45a4f",
-                 "created": "2017-04-14T13:07:49.812Z", "definition_type": "statement",
-                 "definition": {"statement": "Copyright 2017, Example Corp"}}  # fmt: skip
+    red = {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": TLP2_RED,
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": "TLP:RED",
+        "extensions": {
+            "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+                "extension_type": "property-extension",
+                "tlp_2_0": "red",
+            }
+        },
+    }
+    statement = {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": "marking-definition--d81f86b9-975b-4c0b-875e-810c5ad45a4f",
+        "created": "2017-04-14T13:07:49.812Z",
+        "definition_type": "statement",
+        "definition": {"statement": "Copyright 2017, Example Corp"},
+    }
     objects = [
         _indicator("[domain-name:value = 'red.example']", object_marking_refs=[TLP2_RED]),
         _indicator("[domain-name:value = 'green.example']", object_marking_refs=[TLP1_GREEN]),
-        _indicator("[domain-name:value = 'both.example']",
-                   object_marking_refs=[TLP1_GREEN, TLP2_RED, statement["id"]]),
+        _indicator(
+            "[domain-name:value = 'both.example']",
+            object_marking_refs=[TLP1_GREEN, TLP2_RED, statement["id"]],
+        ),
         _indicator("[domain-name:value = 'none.example']", object_marking_refs=[statement["id"]]),
         red,
         statement,
-    ]  # fmt: skip
+    ]
     records = _parse({"type": "bundle", "id": "bundle--0", "objects": objects})
     handling = {a.observable.value: a.handling for a in _of(records, AssertionRecord)}
     assert handling == {
@@ -243,10 +274,20 @@ def test_indicator_threat_type(extra: dict[str, Any], expected: ThreatType) -> N
 
 def test_indicates_ransomware() -> None:
     ind = _indicator("[ipv4-addr:value = '192.0.2.1']", indicator_types=["malicious-activity"])
-    malware = {"type": "malware", "id": "malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b",
-               "name": "Locky", "is_family": True, "malware_types": ["ransomware"]}  # fmt: skip
-    rel = {"type": "relationship", "id": "relationship--6ce78886-1c3b-4e0a-9f2a-d1bdb1a1b9f3",
-           "relationship_type": "indicates", "source_ref": ind["id"], "target_ref": malware["id"]}  # fmt: skip
+    malware = {
+        "type": "malware",
+        "id": "malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b",
+        "name": "Locky",
+        "is_family": True,
+        "malware_types": ["ransomware"],
+    }
+    rel = {
+        "type": "relationship",
+        "id": "relationship--6ce78886-1c3b-4e0a-9f2a-d1bdb1a1b9f3",
+        "relationship_type": "indicates",
+        "source_ref": ind["id"],
+        "target_ref": malware["id"],
+    }
     records = _parse([rel, malware, ind])
     (a,) = _of(records, AssertionRecord)
     assert a.threat_type is ThreatType.RANSOMWARE
@@ -259,8 +300,9 @@ def test_or_pattern_gives_one_assertion_per_observable() -> None:
         _indicator("[url:value = 'http://evil.example/x'] OR [domain-name:value = 'evil.example']")
     )
     assert [a.observable.type for a in _of(records, AssertionRecord)] == [
-        ObservableType.URL, ObservableType.DOMAIN
-    ]  # fmt: skip
+        ObservableType.URL,
+        ObservableType.DOMAIN,
+    ]
 
 
 def test_complex_and_unmapped_patterns_keep_the_indicator() -> None:
@@ -288,39 +330,67 @@ def test_invalid_value_is_rejected_with_the_reason() -> None:
 
 
 def test_cidr_onion_and_hashes() -> None:
-    file_sco = {"type": "file", "id": "file--1", "hashes": {"MD5": "D41D8CD98F00B204E9800998ECF8427E",
-                "SHA-256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-                "SHA3-256": "ignored"}}  # fmt: skip
+    file_sco = {
+        "type": "file",
+        "id": "file--1",
+        "hashes": {
+            "MD5": "D41D8CD98F00B204E9800998ECF8427E",
+            "SHA-256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "SHA3-256": "ignored",
+        },
+    }
     objects = [
         {"type": "ipv4-addr", "id": "ipv4-addr--1", "value": "198.51.100.0/24"},
         {"type": "ipv6-addr", "id": "ipv6-addr--1", "value": "2001:db8::/32"},
-        {"type": "domain-name", "id": "domain-name--1",
-         "value": "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion"},
+        {
+            "type": "domain-name",
+            "id": "domain-name--1",
+            "value": "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion",
+        },
         file_sco,
         {"type": "autonomous-system", "id": "autonomous-system--1", "number": 15169},
-        {"type": "x509-certificate", "id": "x509-certificate--1",
-         "hashes": {"SHA-256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}},
+        {
+            "type": "x509-certificate",
+            "id": "x509-certificate--1",
+            "hashes": {
+                "SHA-256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            },
+        },
         {"type": "file", "id": "file--2", "name": "only-a-name.exe"},
-    ]  # fmt: skip
+    ]
     records = _parse(objects)
     types = [r.observable.type for r in _of(records, AssertionRecord)]
     assert types == [
-        ObservableType.CIDR, ObservableType.CIDR, ObservableType.ONION, ObservableType.MD5,
-        ObservableType.SHA256, ObservableType.ASN, ObservableType.TLS_SHA256,
-    ]  # fmt: skip
+        ObservableType.CIDR,
+        ObservableType.CIDR,
+        ObservableType.ONION,
+        ObservableType.MD5,
+        ObservableType.SHA256,
+        ObservableType.ASN,
+        ObservableType.TLS_SHA256,
+    ]
     (rejected,) = _of(records, Rejected)
     assert rejected.location.startswith("$[6]")
 
 
 def test_relationship_with_sco_endpoints_and_resolves_to() -> None:
     objects = [
-        {"type": "domain-name", "id": "domain-name--1", "value": "a.example",
-         "resolves_to_refs": ["ipv4-addr--1"]},
+        {
+            "type": "domain-name",
+            "id": "domain-name--1",
+            "value": "a.example",
+            "resolves_to_refs": ["ipv4-addr--1"],
+        },
         {"type": "ipv4-addr", "id": "ipv4-addr--1", "value": "192.0.2.7"},
         {"type": "infrastructure", "id": "infrastructure--1", "name": "botnet"},
-        {"type": "relationship", "id": "relationship--1", "relationship_type": "consists-of",
-         "source_ref": "infrastructure--1", "target_ref": "domain-name--1"},
-    ]  # fmt: skip
+        {
+            "type": "relationship",
+            "id": "relationship--1",
+            "relationship_type": "consists-of",
+            "source_ref": "infrastructure--1",
+            "target_ref": "domain-name--1",
+        },
+    ]
     rels = _of(_parse(objects), RelationshipRecord)
     assert {(r.source_ref, r.type, r.target_ref) for r in rels} == {
         ("domain:a.example", "resolves-to", "ipv4:192.0.2.7"),
@@ -334,9 +404,15 @@ def test_malformed_objects_are_rejected_not_fatal() -> None:
         {"no": "type"},
         {"type": "relationship", "id": "relationship--1"},
         {"type": "campaign"},
-        {"type": "indicator", "id": "indicator--1", "pattern": "[ipv4-addr:value = '192.0.2.1']",
-         "object_marking_refs": [], "confidence": "high", "valid_from": "yesterday"},
-    ]  # fmt: skip
+        {
+            "type": "indicator",
+            "id": "indicator--1",
+            "pattern": "[ipv4-addr:value = '192.0.2.1']",
+            "object_marking_refs": [],
+            "confidence": "high",
+            "valid_from": "yesterday",
+        },
+    ]
     records = sorted(_parse(objects), key=lambda r: r.location)
     assert [type(r) for r in records] == [Rejected, Rejected, Rejected, Rejected, AssertionRecord]
     a = records[4]
@@ -345,11 +421,21 @@ def test_malformed_objects_are_rejected_not_fatal() -> None:
 
 
 def test_stix20_is_read_leniently() -> None:
-    bundle = {"type": "bundle", "id": "bundle--1", "spec_version": "2.0", "objects": [
-        {"type": "indicator", "id": "indicator--1", "labels": ["malicious-activity"],
-         "pattern": "[url:value = 'http://bad.example/']", "valid_from": "2017-01-01T00:00:00Z"},
-        {"type": "x-mitre-tactic", "id": "x-mitre-tactic--1", "name": "Collection"},
-    ]}  # fmt: skip
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--1",
+        "spec_version": "2.0",
+        "objects": [
+            {
+                "type": "indicator",
+                "id": "indicator--1",
+                "labels": ["malicious-activity"],
+                "pattern": "[url:value = 'http://bad.example/']",
+                "valid_from": "2017-01-01T00:00:00Z",
+            },
+            {"type": "x-mitre-tactic", "id": "x-mitre-tactic--1", "name": "Collection"},
+        ],
+    }
     records = _parse(bundle)
     assert [type(r) for r in records] == [AssertionRecord, EntityRecord]
     assert records[0].threat_type is ThreatType.MALICIOUS_ACTIVITY  # type: ignore[union-attr]

@@ -55,12 +55,17 @@ RAW_VALUES: dict[ObservableType, str] = {
     OT.ONION: "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion",
 }
 HANDLING = Handling(
-    tlp=TLP.AMBER_STRICT, pap=PAP.GREEN, reliability="B", credibility=2,
+    tlp=TLP.AMBER_STRICT,
+    pap=PAP.GREEN,
+    reliability="B",
+    credibility=2,
     purpose=Purpose.INVESTIGATION_SUPPORT,
-    releasable_to=Releasability(organisations=("ASP Desk",), regions=(Region.ASIA_SOUTH_PACIFIC,),
-                                partners=True),
-    retain_until=dt.date(2027, 6, 30), review_at=dt.date(2027, 1, 31),
-)  # fmt: skip
+    releasable_to=Releasability(
+        organisations=("ASP Desk",), regions=(Region.ASIA_SOUTH_PACIFIC,), partners=True
+    ),
+    retain_until=dt.date(2027, 6, 30),
+    review_at=dt.date(2027, 1, 31),
+)
 
 
 def _valid_observables() -> list[Observable]:
@@ -78,11 +83,17 @@ OBSERVABLES = _valid_observables()
 
 def _view(obs: Observable, **kw: Any) -> AssertionView:
     base: dict[str, Any] = {
-        "observable": obs, "threat_type": ThreatType.PHISHING, "handling": HANDLING,
-        "source": "PhishGuard", "first_seen": dt.datetime(2026, 8, 1, 10, 30, 15, 123456, tzinfo=dt.UTC),
-        "last_seen": dt.datetime(2026, 8, 20, tzinfo=dt.UTC), "sightings": 3, "confidence": 80,
-        "name": "fake bank login", "description": "seen in SMS lures",
-    }  # fmt: skip
+        "observable": obs,
+        "threat_type": ThreatType.PHISHING,
+        "handling": HANDLING,
+        "source": "PhishGuard",
+        "first_seen": dt.datetime(2026, 8, 1, 10, 30, 15, 123456, tzinfo=dt.UTC),
+        "last_seen": dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+        "sightings": 3,
+        "confidence": 80,
+        "name": "fake bank login",
+        "description": "seen in SMS lures",
+    }
     return AssertionView(**(base | kw))
 
 
@@ -132,12 +143,18 @@ def test_bundle_carries_standard_markings_and_extension() -> None:
         by_type.setdefault(o["type"], []).append(o)
     (marking,) = by_type["marking-definition"]
     assert marking == {
-        "type": "marking-definition", "spec_version": "2.1",
+        "type": "marking-definition",
+        "spec_version": "2.1",
         "id": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-        "created": "2022-10-01T00:00:00.000Z", "name": "TLP:AMBER+STRICT",
-        "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":
-                       {"extension_type": "property-extension", "tlp_2_0": "amber+strict"}},
-    }  # fmt: skip
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": "TLP:AMBER+STRICT",
+        "extensions": {
+            "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+                "extension_type": "property-extension",
+                "tlp_2_0": "amber+strict",
+            }
+        },
+    }
     (ext,) = by_type["extension-definition"]
     assert ext["id"] == MARSAD_EXTENSION_ID
     (ind,) = by_type["indicator"]
@@ -172,20 +189,42 @@ def test_quotes_and_backslashes_are_escaped() -> None:
 
 def test_entities_and_relationships_export_and_read_back() -> None:
     ip = OBSERVABLES[0]
-    actor = EntityRecord(ref="threat-actor--9a8a0d25-7636-429b-a99e-b2a73cd0f11f", kind="threat-actor",
-                         name="Adversary Bravo", location="x", description="phishing crew",
-                         attributes={"threat_actor_types": ["crime-syndicate"]},
-                         handling=Handling(tlp=TLP.GREEN))  # fmt: skip
+    actor = EntityRecord(
+        ref="threat-actor--9a8a0d25-7636-429b-a99e-b2a73cd0f11f",
+        kind="threat-actor",
+        name="Adversary Bravo",
+        location="x",
+        description="phishing crew",
+        attributes={"threat_actor_types": ["crime-syndicate"]},
+        handling=Handling(tlp=TLP.GREEN),
+    )
     case = EntityRecord(ref="case-42", kind="case", name="Operation Lure", location="x")
-    desk = EntityRecord(ref="identity--b3bca3c2-1f3d-4b54-b44f-dac42c3a8f01", kind="identity",
-                        name="ASP Desk", location="x", attributes={"identity_class": "organization"})  # fmt: skip
+    desk = EntityRecord(
+        ref="identity--b3bca3c2-1f3d-4b54-b44f-dac42c3a8f01",
+        kind="identity",
+        name="ASP Desk",
+        location="x",
+        attributes={"identity_class": "organization"},
+    )
     rels = [
-        RelationshipRecord(source_ref=ip.ref, target_ref=actor.ref, type="attributed-to", location="x",
-                           first_seen=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
-        RelationshipRecord(source_ref=actor.ref, target_ref="case-42", type="related-to", location="x"),
-        RelationshipRecord(source_ref=desk.ref, target_ref=actor.ref, type="sighting-of", location="x",
-                           attributes={"count": 4}),
-    ]  # fmt: skip
+        RelationshipRecord(
+            source_ref=ip.ref,
+            target_ref=actor.ref,
+            type="attributed-to",
+            location="x",
+            first_seen=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        ),
+        RelationshipRecord(
+            source_ref=actor.ref, target_ref="case-42", type="related-to", location="x"
+        ),
+        RelationshipRecord(
+            source_ref=desk.ref,
+            target_ref=actor.ref,
+            type="sighting-of",
+            location="x",
+            attributes={"count": 4},
+        ),
+    ]
     bundle = export_bundle([_view(ip)], [actor, case, desk], rels, now=NOW)
     _assert_valid(bundle)
     records = _read(bundle)
@@ -240,12 +279,27 @@ _TIMES = st.none() | st.datetimes(
     text=st.none() | st.text(min_size=1, max_size=40),
 )
 def test_round_trip_property(
-    obs: Observable, threat: ThreatType, handling: Handling, first: dt.datetime | None,
-    last: dt.datetime | None, confidence: int | None, sightings: int, text: str | None,
-) -> None:  # fmt: skip
-    view = AssertionView(observable=obs, threat_type=threat, handling=handling, source="S",
-                         first_seen=first, last_seen=last, confidence=confidence,
-                         sightings=sightings, name=text, description=text)  # fmt: skip
+    obs: Observable,
+    threat: ThreatType,
+    handling: Handling,
+    first: dt.datetime | None,
+    last: dt.datetime | None,
+    confidence: int | None,
+    sightings: int,
+    text: str | None,
+) -> None:
+    view = AssertionView(
+        observable=obs,
+        threat_type=threat,
+        handling=handling,
+        source="S",
+        first_seen=first,
+        last_seen=last,
+        confidence=confidence,
+        sightings=sightings,
+        name=text,
+        description=text,
+    )
     (rec,) = [r for r in _read(export_bundle([view], now=NOW)) if isinstance(r, AssertionRecord)]
     assert (rec.observable, rec.threat_type, rec.handling) == (obs, threat, handling)
     assert rec.first_seen == (first or NOW)

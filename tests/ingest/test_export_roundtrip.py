@@ -37,7 +37,7 @@ def _rows(store: Store) -> set[tuple[object, ...]]:
             v.last_seen,
             v.sightings,
             v.confidence,
-        )  # fmt: skip
+        )
         for v in (a.view for a in store.iter_assertions(ExportFilter()))
     }
 
@@ -46,11 +46,17 @@ def test_export_reimports_to_the_same_records(store: Store, second_store: Store)
     partner = make_organisation("PhishGuard", "private-partner", "AU", "asia-south-pacific")
     store.add_org(partner)
     red = Handling(
-        tlp=TLP.AMBER_STRICT, pap=PAP.GREEN, reliability="B", credibility=2,
+        tlp=TLP.AMBER_STRICT,
+        pap=PAP.GREEN,
+        reliability="B",
+        credibility=2,
         purpose=Purpose.INVESTIGATION_SUPPORT,
-        releasable_to=Releasability(organisations=("ASP Desk",), regions=(Region.ASIA_SOUTH_PACIFIC,)),
-        retain_until=dt.date(2027, 6, 30), review_at=dt.date(2027, 1, 31),
-    )  # fmt: skip
+        releasable_to=Releasability(
+            organisations=("ASP Desk",), regions=(Region.ASIA_SOUTH_PACIFIC,)
+        ),
+        retain_until=dt.date(2027, 6, 30),
+        review_at=dt.date(2027, 1, 31),
+    )
     ingest(store, CSV, source="PhishGuard", defaults=SubmissionDefaults(handling=red), now=NOW)
     ingest(store, b"203.0.113.10\n", source="PhishGuard", threat_type=ThreatType.C2, now=NOW)
     original = _rows(store)
