@@ -12,6 +12,7 @@ from typing import Final
 
 from marsad.model.errors import InvalidObservable
 from marsad.model.normalize.domain import (
+    has_known_suffix,
     normalize_domain,
     normalize_email,
     normalize_onion,
@@ -154,9 +155,12 @@ def detect(raw: str) -> Observable | None:
     if kind is None:
         return None
     try:
-        return Observable(kind, NORMALISERS[kind](text))
+        value = NORMALISERS[kind](text)
     except InvalidObservable:
         return None
+    if kind is T.DOMAIN and not has_known_suffix(value):
+        return None  # file names and internal names look like domains
+    return Observable(kind, value)
 
 
 def _host_observable(host: str) -> Observable | None:

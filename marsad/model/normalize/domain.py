@@ -102,6 +102,14 @@ def normalize_onion(raw: str) -> str:
     return f"{name}.onion"
 
 
+def has_known_suffix(domain: str) -> bool:
+    """Whether a normalised domain ends in a suffix of the public suffix list.
+
+    Auto-detection uses it to tell ``setup.exe`` or ``config.local`` from a domain.
+    """
+    return _PSL.publicsuffix(domain, accept_unknown=False) is not None
+
+
 @lru_cache(maxsize=65536)
 def registered_domain(domain: str) -> str | None:
     """The registered domain (eTLD+1) of a normalised domain; None for a bare public suffix."""
