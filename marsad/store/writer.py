@@ -34,6 +34,10 @@ _TYPES = {
 _HANDLING = HANDLING_COLUMNS[1:]
 _H_SELECT = ", ".join(f"h.{c}" for c in _HANDLING)
 _H_LIST = ", ".join(_HANDLING)
+# SQLite keeps no statistics on a fresh staging table and may put it in the inner loop,
+# scanning it once per stored row (quadratic as the store grows). CROSS JOIN makes SQLite
+# drive from the staged rows into the indexes; PostgreSQL plans it as an ordinary join.
+_STAGE_FIRST = "stage_a s CROSS JOIN observables o"
 
 
 class WriteCounts(msgspec.Struct, kw_only=True):
@@ -154,9 +158,9 @@ def _write_assertions(
         d.sql(
             f"INSERT INTO assertions (observable_id, source_org_id, owner_org_id,"
             f" first_submission_id, last_submission_id, {collist}, {_H_LIST})"
-            f" SELECT o.id, ?, ?, ?, ?, {picked}, {_H_SELECT} FROM stage_a s"
-            " JOIN observables o ON o.type = s.type AND o.value = s.value"
-            " JOIN stage_h h ON h.hid = s.hid WHERE true"
+            f" SELECT o.id, ?, ?, ?, ?, {picked}, {_H_SELECT}"
+            f" FROM {_STAGE_FIRST} JOIN stage_h h ON h.hid = s.hid"
+            " WHERE o.type = s.type AND o.value = s.value"
             " ON CONFLICT (observable_id, source_org_id, threat_type) DO UPDATE SET "
             f"{_span(d, 'assertions')},"
             " sightings = assertions.sightings + excluded.sightings,"
@@ -186,10 +190,10 @@ def _write_assertions(
         conn.exec_driver_sql(
             d.sql(
                 "INSERT INTO assertion_sources (assertion_id, submission_id, location, sightings)"
-                " SELECT a.id, ?, s.location, s.sightings FROM stage_a s"
-                " JOIN observables o ON o.type = s.type AND o.value = s.value"
-                " JOIN assertions a ON a.observable_id = o.id AND a.source_org_id = ?"
-                " AND a.threat_type = s.threat_type WHERE a.first_submission_id <> ?"
+                f" SELECT a.id, ?, s.location, s.sightings FROM {_STAGE_FIRST}"
+                " CROSS JOIN assertions a WHERE o.type = s.type AND o.value = s.value"
+                " AND a.observable_id = o.id AND a.source_org_id = ?"
+                " AND a.threat_type = s.threat_type AND a.first_submission_id <> ?"
             ),
             (submission_id, source_org_id, submission_id),
         )

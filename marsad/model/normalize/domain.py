@@ -1,17 +1,18 @@
-"""Domains, e-mail addresses, onion v3 addresses and the registered domain.
+"""Domain and host names, and the registered domain (eTLD+1).
 
-Domains are lower case without the trailing dot; Unicode names become their IDNA A-label
-(punycode) form, so that ``bücher.example`` and ``xn--bcher-kva.example`` are one value.
-The registered domain comes from the public suffix list that the `publicsuffixlist`
-package ships; nothing is downloaded at run time. E-mail addresses are lower-cased whole:
-providers treat the local part case-insensitively and correlation across feeds needs one
-spelling.
+A domain is lower case without its trailing dot. Unicode names become their IDNA A-label
+(punycode) form through UTS #46 mapping (IDNA 2008, non-transitional: ``faß.de`` is
+``xn--fa-hia.de``), so ``bücher.example`` and ``xn--bcher-kva.example`` are one value.
+Labels are 1-63 characters of letters, digits, hyphens (not at either end) and
+underscores (service labels such as ``_dmarc``); names are at most 253 characters. A label
+given already as ``xn--…`` must be decodable punycode, nothing more: registered emoji
+names exist and are kept. A domain has two labels or more and its top-level label is not
+all digits; ``.onion`` names are their own type (`onion`). The public suffix list is the
+one the `publicsuffixlist` package ships; nothing is downloaded at run time.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from functools import lru_cache
 from typing import Final
@@ -21,97 +22,108 @@ from publicsuffixlist import PublicSuffixList
 
 from marsad.model.errors import InvalidObservable
 
-_LABEL: Final = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\Z")
-_ONION: Final = re.compile(r"[a-z2-7]{56}\Z")
+_LABEL_RE: Final = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST: Final = re.compile(rf"(?:{_LABEL_RE}\.)*{_LABEL_RE}\Z")
+_LABEL: Final = re.compile(rf"{_LABEL_RE}\Z")
 _PSL: Final = PublicSuffixList()
 
 
-def _host_labels(kind: str, raw: str, text: str) -> str:
-    if not text.isascii():
-        try:
-            text = idna.encode(text, uts46=True).decode("ascii")
-        except idna.IDNAError as exc:
-            raise InvalidObservable(
-                kind, raw, f"not a valid internationalised name ({exc})"
-            ) from None
+def _to_ascii(kind: str, text: str) -> str:
+    """UTS #46 mapping, then the A-label of every non-ASCII label."""
+    try:
+        mapped = idna.uts46_remap(text, std3_rules=False, transitional=False)
+        labels = mapped.rstrip(".").split(".")
+        return ".".join(
+            label if label.isascii() else idna.alabel(label).decode("ascii") for label in labels
+        )
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise InvalidObservable(kind, text, f"not a valid internationalised name ({exc})") from None
+
+
+def _host_reason(text: str) -> str:
     if len(text) > 253:
-        raise InvalidObservable(kind, raw, "longer than 253 characters")
+        return "longer than 253 characters"
     for label in text.split("."):
         if not label:
-            raise InvalidObservable(kind, raw, "empty label (two dots in a row)")
+            return "empty label (two dots in a row)"
+        if len(label) > 63:
+            return f"label {label[:20]!r}… is longer than 63 characters"
         if not _LABEL.match(label):
-            raise InvalidObservable(kind, raw, f"label {label[:63]!r} is not a valid DNS label")
+            return f"label {label!r} is not a valid DNS label"
+    return "not a host name"  # pragma: no cover - the regex and the loop agree
+
+
+def _check_alabels(kind: str, raw: str, text: str) -> None:
+    for label in text.split("."):
+        if label.startswith("xn--"):
+            try:
+                label[4:].encode("ascii").decode("punycode")
+            except UnicodeError:
+                raise InvalidObservable(
+                    kind, raw, f"label {label!r} is not valid punycode"
+                ) from None
+
+
+def normalize_host(raw: str, kind: str = "domain") -> str:
+    """A host name of one or more labels (URL hosts may be single-label), canonical form."""
+    text = raw.lower()
+    if text[-1:] == ".":
+        text = text[:-1]
+    if not text.isascii():
+        text = _to_ascii(kind, text)
+    if len(text) > 253 or _HOST.match(text) is None:
+        raise InvalidObservable(kind, raw, _host_reason(text) if text else "empty name")
+    if "xn--" in text:
+        _check_alabels(kind, raw, text)
     return text
 
 
-def normalize_host(raw: str, *, kind: str = "domain") -> str:
-    """A host name of one or more labels (URL hosts may be single-label)."""
-    text = raw.strip().rstrip(".").lower()
-    if not text:
-        raise InvalidObservable(kind, raw, "empty name")
-    return _host_labels(kind, raw, text)
+def domain_reason(text: str) -> str | None:
+    """Why a canonical host name is not a domain, or None when it is one."""
+    dot = text.rfind(".")
+    if dot < 0:
+        return "a domain needs at least two labels"
+    tld = text[dot + 1 :]
+    if tld.isdigit() or "_" in tld:
+        return f"top-level label {tld!r} is not a valid TLD"
+    if tld == "onion":
+        return "onion addresses are their own type (onion)"
+    return None
 
 
 def normalize_domain(raw: str) -> str:
-    """A fully qualified domain name: two labels or more, alphabetic top-level label."""
+    """A fully qualified domain name: two labels or more, top-level label not numeric."""
     text = normalize_host(raw)
-    _, dot, tld = text.rpartition(".")
-    if not dot:
-        raise InvalidObservable("domain", raw, "a domain needs at least two labels")
-    if tld.isdigit() or "_" in tld:
-        raise InvalidObservable("domain", raw, f"top-level label {tld!r} is not a valid TLD")
-    if tld == "onion":
-        raise InvalidObservable("domain", raw, "onion addresses are their own type (onion)")
+    reason = domain_reason(text)
+    if reason is not None:
+        raise InvalidObservable("domain", raw, reason)
     return text
 
 
-def normalize_email(raw: str) -> str:
-    """``local@domain``, lower-cased, domain normalised."""
-    text = raw.strip().removeprefix("mailto:")
-    local, at, host = text.rpartition("@")
-    if not at or not local or not host:
-        raise InvalidObservable("email", raw, "an e-mail address is local@domain")
-    if len(local) > 64 or any(c.isspace() or c in '<>()[],;:"' for c in local) or "@" in local:
-        raise InvalidObservable("email", raw, f"local part {local[:64]!r} is not valid")
-    try:
-        domain = normalize_domain(host)
-    except InvalidObservable as exc:
-        raise InvalidObservable("email", raw, exc.reason) from None
-    return f"{local.lower()}@{domain}"
-
-
-def normalize_onion(raw: str) -> str:
-    """A v3 onion address ``<56 base32>.onion`` with a valid checksum; subdomains dropped."""
-    text = raw.strip().rstrip(".").lower().removeprefix("http://").removeprefix("https://")
-    text = text.split("/", 1)[0]
-    labels = text.split(".")
-    if len(labels) < 2 or labels[-1] != "onion":
-        raise InvalidObservable("onion", raw, "an onion address ends in .onion")
-    name = labels[-2]
-    if not _ONION.match(name):
-        raise InvalidObservable(
-            "onion", raw, "a v3 onion name is 56 base32 characters (v2 is retired)"
-        )
-    data = base64.b32decode(name.upper())
-    pubkey, checksum, version = data[:32], data[32:34], data[34]
-    if version != 3:
-        raise InvalidObservable("onion", raw, f"onion version byte is {version}, expected 3")
-    expected = hashlib.sha3_256(b".onion checksum" + pubkey + b"\x03").digest()[:2]
-    if checksum != expected:
-        raise InvalidObservable("onion", raw, "onion checksum does not match the public key")
-    return f"{name}.onion"
+@lru_cache(maxsize=4096)
+def _known_tld(tld: str) -> bool:
+    return _PSL.publicsuffix(tld, accept_unknown=False) is not None
 
 
 def has_known_suffix(domain: str) -> bool:
-    """Whether a normalised domain ends in a suffix of the public suffix list.
+    """Whether a canonical domain's top-level label is in the public suffix list.
 
-    Auto-detection uses it to tell ``setup.exe`` or ``config.local`` from a domain.
+    Auto-detection uses it to tell ``setup.exe`` or ``config.local`` from a domain. Every
+    rule of the list sits under a listed top-level label, so the last label decides.
     """
-    return _PSL.publicsuffix(domain, accept_unknown=False) is not None
+    return _known_tld(domain[domain.rfind(".") + 1 :])
 
 
 @lru_cache(maxsize=65536)
 def registered_domain(domain: str) -> str | None:
-    """The registered domain (eTLD+1) of a normalised domain; None for a bare public suffix."""
-    found = _PSL.privatesuffix(domain)
+    """The registered domain (eTLD+1) of a domain; None for a bare public suffix or an IP.
+
+    An unlisted top-level label counts as a public suffix (``a.b.internal`` → ``b.internal``).
+    """
+    text = domain.lower()
+    if text[-1:] == ".":
+        text = text[:-1]
+    if not text or text[text.rfind(".") + 1 :].isdigit():
+        return None
+    found = _PSL.privatesuffix(text)
     return str(found) if found else None
