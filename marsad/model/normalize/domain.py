@@ -23,7 +23,8 @@ from publicsuffixlist import PublicSuffixList
 from marsad.model.errors import InvalidObservable
 
 _LABEL_RE: Final = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_HOST: Final = re.compile(rf"(?:{_LABEL_RE}\.)*{_LABEL_RE}\Z")
+# Fast shape check; hyphens at a label's ends are ruled out by substring tests.
+_HOST: Final = re.compile(r"[a-z0-9_-]{1,63}+(?:\.[a-z0-9_-]{1,63}+)*+\Z")
 _LABEL: Final = re.compile(rf"{_LABEL_RE}\Z")
 _PSL: Final = PublicSuffixList()
 
@@ -71,7 +72,14 @@ def normalize_host(raw: str, kind: str = "domain") -> str:
         text = text[:-1]
     if not text.isascii():
         text = _to_ascii(kind, text)
-    if len(text) > 253 or _HOST.match(text) is None:
+    if (
+        len(text) > 253
+        or _HOST.match(text) is None
+        or text[0] == "-"
+        or text[-1] == "-"
+        or "-." in text
+        or ".-" in text
+    ):
         raise InvalidObservable(kind, raw, _host_reason(text) if text else "empty name")
     if "xn--" in text:
         _check_alabels(kind, raw, text)

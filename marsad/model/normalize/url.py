@@ -21,8 +21,8 @@ from marsad.model.normalize.domain import normalize_host
 from marsad.model.normalize.ip import is_ipv4, normalize_ipv4, normalize_ipv6
 
 _URL: Final = re.compile(
-    r"([A-Za-z][A-Za-z0-9+.-]*)://(?:([^@/?#\s]*)@)?(\[[^\]\s/]*\]|[^:/?#@\s]*)"
-    r"(?::([^/?#\s]*))?([^?#\s]*)(?:\?([^#\s]*))?(?:#\S*)?\Z"
+    r"([A-Za-z][A-Za-z0-9+.-]*+)://(?:([^@/?#\s]*+)@)?(\[[^\]\s/]*+\]|[^:/?#@\s]*+)"
+    r"(?::([^/?#\s]*+))?([^?#\s]*+)(?:\?([^#\s]*+))?(?:#\S*+)?\Z"
 )
 _DEFAULT_PORTS: Final = {"http": "80", "https": "443", "ftp": "21", "ws": "80", "wss": "443"}
 _ESCAPE: Final = re.compile(r"%([0-9A-Fa-f]{2})")
