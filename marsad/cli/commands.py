@@ -252,13 +252,14 @@ def search(
     out.print("Searched " + ", ".join(f"{o.type.value} [bold]{o.value}[/]" for o in wanted))
     table(
         f"{len(hits)} assertions",
-        ["value", "threat", "source", "handling", "grading", "first seen", "last seen", "seen"],
+        ["value", "threat", "source", "TLP", "PAP", "grading", "first seen", "last seen", "seen"],
         [
             (
                 f"{a.view.observable.type.value} {a.view.observable.value}",
                 a.view.threat_type.value,
                 a.view.source,
-                f"{a.view.handling.tlp.label} {a.view.handling.pap.label}",
+                a.view.handling.tlp.value.upper(),
+                a.view.handling.pap.value.upper(),
                 a.view.handling.grading,
                 when(a.view.first_seen),
                 when(a.view.last_seen),
@@ -287,30 +288,30 @@ def submissions_list(
         f"{len(rows)} submissions",
         [
             "id",
-            "received",
-            "source",
             "file",
+            "source",
             "format",
             "status",
             "records",
             "new",
             "merged",
             "rejected",
+            "received",
             "sha256",
         ],
         [
             (
                 r.id,
-                when(r.received_at),
-                r.source,
                 r.filename,
+                r.source,
                 r.format,
                 r.status,
                 r.records,
                 r.accepted,
                 r.merged,
                 r.rejected,
-                r.sha256[:16] + "…",
+                when(r.received_at),
+                r.sha256[:12],
             )
             for r in rows
         ],

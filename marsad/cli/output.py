@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 out = Console(highlight=False, soft_wrap=False)
+if not out.is_terminal:
+    out.width = max(out.width, 160)  # files and pipes: wide rows rather than folded cells
 err = Console(stderr=True, highlight=False)
 
 
@@ -29,7 +31,7 @@ def emit_json(data: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a table; None cells show as a dash."""
+    """Print a table; None cells show as a dash; cells fold on narrow terminals."""
     t = Table(title=title, title_justify="left", header_style="bold")
     for col in columns:
         t.add_column(col, overflow="fold")

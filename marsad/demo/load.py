@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import time
 from typing import Any
 
@@ -13,6 +15,14 @@ from marsad.ingest.pipeline import ingest
 from marsad.model.organisation import Organisation
 from marsad.store.engine import StoreError
 from marsad.store.store import Store
+
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+def received_at(filename: str) -> dt.datetime | None:
+    """The day a demo file was sent, read from its name, so the demo's timeline is its own."""
+    m = _DATE.search(filename)
+    return dt.datetime.fromisoformat(m.group(1)).replace(hour=12, tzinfo=dt.UTC) if m else None
 
 
 def load_world(store: Store, *, seed: int, scale: float, console: Console | None) -> dict[str, Any]:
@@ -41,7 +51,9 @@ def load_world(store: Store, *, seed: int, scale: float, console: Console | None
         transient=True,
     ) as bar:
         task = bar.add_task("loading demo submissions", total=len(world.submissions))
+        when: dt.datetime | None = None
         for sub in world.submissions:
+            when = received_at(sub.filename) or when  # case files carry no date: the last seen
             report = ingest(
                 store,
                 sub.raw,
@@ -50,6 +62,7 @@ def load_world(store: Store, *, seed: int, scale: float, console: Console | None
                 filename=sub.filename,
                 defaults=SubmissionDefaults(handling=sub.handling),
                 threat_type=sub.threat_type,
+                now=when,
             )
             records += report.records
             rejected += report.rejected

@@ -21,6 +21,7 @@ from marsad.model.handling import TLP, Releasability
 from marsad.model.observable import ObservableType
 from marsad.model.organisation import OrgKind
 from marsad.model.records import ThreatType
+from marsad.store.store import ExportFilter, Store
 
 HAS_NORMALIZE = importlib.util.find_spec("marsad.model.normalize") is not None
 needs_normalize = pytest.mark.skipif(not HAS_NORMALIZE, reason="marsad.model.normalize missing")
@@ -316,3 +317,18 @@ def test_every_file_parses_and_only_planted_lines_are_rejected(world: DemoWorld)
     assert len(rejected) >= 6
     for r in rejected:
         assert any(m in r.raw for m in BAD_MARKERS), (r.location, r.reason, r.raw[:200])
+
+
+def test_demo_loads_through_the_real_ingest_with_its_own_timeline(sqlite_store: Store) -> None:
+    from marsad.demo.load import load_world
+
+    result = load_world(sqlite_store, seed=2026, scale=0.01, console=None)
+    summary = sqlite_store.summary()
+    assert summary["organisations"] == result["organisations"] >= 25
+    assert summary["submissions"] == result["submissions"] - result["duplicates"]
+    assert result["duplicates"] >= 1  # the world re-sends a few files
+    assert result["rejected"] >= 1  # and carries deliberately bad records
+    assert summary["assertions"] > 0
+    # the dates come from the world (June to October 2026), not from the loading day
+    latest = max(a.view.last_seen for a in sqlite_store.iter_assertions(ExportFilter()))
+    assert latest is not None and latest.year == 2026 and latest.month <= 10
