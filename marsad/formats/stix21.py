@@ -24,15 +24,14 @@ the submission's default; a generic indicator_type (malicious-activity, unknown,
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any, Final
 
 import orjson
 
 from marsad.formats import stix_vocab as V
+from marsad.formats.gcpause import gc_paused
 from marsad.formats.stix_patterns import parse_simple
 from marsad.model.errors import FormatError, InvalidObservable
 from marsad.model.handling import (
@@ -67,6 +66,7 @@ _KEYWORDS: Final = re.compile(
 _KEYWORD_THREAT: Final = dict(V.NAME_KEYWORDS)
 _SNIFF_ID: Final = re.compile(rb'"id"\s*:\s*"[a-z0-9-]+--[0-9a-fA-F-]{36}"')
 _UNSEEN: Final = object()
+_ASSERTED_BY_INDICATOR: Final = "value asserted by an indicator of the same bundle"
 _EMPTY: Final[dict[str, Any]] = {}
 
 
@@ -85,11 +85,11 @@ def parse(raw: bytes, meta: ParseMeta) -> Iterator[Record]:
     letting the collector re-scan a decoded document of millions of dicts costs about half
     the parse time. The document itself is freed (by refcount) before the GC resumes.
     """
-    with _gc_paused():
-        return iter(list(_parse(raw, meta)))
+    with gc_paused():
+        return iter(_parse(raw, meta))
 
 
-def _parse(raw: bytes, meta: ParseMeta) -> Iterator[Record]:
+def _parse(raw: bytes, meta: ParseMeta) -> list[Record]:
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -106,18 +106,6 @@ def _parse(raw: bytes, meta: ParseMeta) -> Iterator[Record]:
     if isinstance(doc, dict) and isinstance(doc.get("type"), str):
         return _Parser(meta).run([doc], "")
     raise FormatError("not a STIX document: expected a bundle, an array of objects or an object")
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC for the block, restoring its previous state."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _compact(obj: object) -> str:
@@ -144,15 +132,16 @@ class _Parser:
         self.malware_threat: dict[str, ThreatType] = {}
         self.sco_edges: list[tuple[list[str], str, list[str], str, Handling | None]] = []
 
-    def run(self, objects: list[Any], prefix: str) -> Iterator[Record]:
+    def run(self, objects: list[Any], prefix: str) -> list[Record]:
         """Four passes: markings and index, SDOs and indicators, SCOs, ref-bearing objects."""
+        out: list[Record] = []
         primary: list[int] = []
         scos: list[int] = []
         refs: list[int] = []
         for i, o in enumerate(objects):
             t = o.get("type") if isinstance(o, dict) else None
             if t == "marking-definition":
-                yield from self._guard(self._marking, o, self._loc(prefix, i, o))
+                out.extend(self._guard(self._marking, o, self._loc(prefix, i, o)))
             elif t in V.SCO_TYPES:
                 scos.append(i)
             elif t in _REF_OBJECTS:
@@ -164,14 +153,16 @@ class _Parser:
                 primary.append(i)
                 if t == "malware":
                     self.malware_threat[str(o.get("id"))] = self._malware_threat(o)
+        guard, handle, loc = self._guard, self._object, self._loc
         for group in (primary, scos):
             for i in group:
                 o = objects[i]
-                yield from self._guard(self._object, o, self._loc(prefix, i, o))
-        yield from self._sco_edges()
+                out.extend(guard(handle, o, loc(prefix, i, o)))
+        out.extend(self._sco_edges())
         for i in refs:
             o = objects[i]
-            yield from self._guard(self._object, o, self._loc(prefix, i, o))
+            out.extend(guard(handle, o, loc(prefix, i, o)))
+        return out
 
     @staticmethod
     def _loc(prefix: str, i: int, o: Any) -> str:
@@ -375,7 +366,7 @@ class _Parser:
                 continue
             found.append(obs)
             if obs in self.asserted:
-                out.append(Consumed(location=loc, what=f"{obs.ref}, asserted by an indicator"))
+                out.append(Consumed(location=loc, what=_ASSERTED_BY_INDICATOR))
                 continue
             out.append(
                 AssertionRecord(

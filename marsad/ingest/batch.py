@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 import orjson
 
+from marsad.formats.gcpause import gc_paused
 from marsad.model.handling import PAP, TLP, Handling, stricter_pap, stricter_tlp
 from marsad.model.normalize import registered_domain
 from marsad.model.observable import ObservableType
@@ -213,6 +214,19 @@ def build_batch(
     progress: Callable[[int], None] | None = None,
 ) -> Batch:
     """Group records into merged rows; ``time``/``date`` bind values for the target engine."""
+    with gc_paused():
+        return _build_batch(records, defaults, received_at, time=time, date=date, progress=progress)
+
+
+def _build_batch(
+    records: Iterable[Record],
+    defaults: SubmissionDefaults,
+    received_at: dt.datetime,
+    *,
+    time: Callable[[dt.datetime | None], Any],
+    date: Callable[[dt.date | None], Any],
+    progress: Callable[[int], None] | None,
+) -> Batch:
     batch = Batch()
     profiles = _Profiles(defaults, date)
     merged: dict[tuple[str, str, str], list[Any]] = {}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import msgspec
 
+from marsad.formats.gcpause import gc_paused
 from marsad.formats.registry import Format, detect_format, get_format
 from marsad.ingest.batch import SubmissionDefaults, build_batch
 from marsad.model.errors import FormatError
@@ -140,7 +141,8 @@ def ingest(
                 rejected=report.rejected,
             )
         else:
-            counts = write_batch(conn, d, batch, submission_id=sub_id, source_org_id=org.id)
+            with gc_paused():  # millions of staged rows: nothing cyclic to collect
+                counts = write_batch(conn, d, batch, submission_id=sub_id, source_org_id=org.id)
             report.status = "ingested"
             report.accepted, report.merged = counts.accepted, counts.merged
             report.entities, report.relationships = counts.entities, counts.relationships
