@@ -79,23 +79,22 @@ def pg_template() -> Iterator[str]:
     admin.dispose()  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def sqlite_store(sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
-    path = tmp_path / "marsad.db"
-    shutil.copy(sqlite_template, path)
+def _sqlite_copy(template: Path, path: Path) -> Iterator[Store]:
+    shutil.copy(template, path)
     store = Store.open(sqlite_url(path))
     yield store
     store.close()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
+    yield from _sqlite_copy(sqlite_template, tmp_path / "marsad.db")
 
 
 @pytest.fixture
 def second_store(sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
     """Another, empty SQLite instance (the receiving side of an exchange)."""
-    path = tmp_path / "second.db"
-    shutil.copy(sqlite_template, path)
-    store = Store.open(sqlite_url(path))
-    yield store
-    store.close()
+    yield from _sqlite_copy(sqlite_template, tmp_path / "second.db")
 
 
 @pytest.fixture

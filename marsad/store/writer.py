@@ -6,6 +6,8 @@ the submission marked ingested, or nothing does.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from sqlalchemy import Connection
 
@@ -84,42 +86,18 @@ def write_batch(
     if batch.assertions:
         counts.accepted, counts.merged = _write_assertions(conn, d, batch, ids)
     if batch.entities:
-        d.stage(conn, "stage_e", _columns(ENTITY_COLUMNS), batch.entities)
-        cols = ", ".join(c for c in ENTITY_COLUMNS if c != "hid")
-        picked = ", ".join(f"s.{c}" for c in ENTITY_COLUMNS if c != "hid")
-        conn.exec_driver_sql(
-            d.sql(
-                f"INSERT INTO entities (source_org_id, first_submission_id, last_submission_id,"
-                f" {cols}, {_H_LIST}) SELECT ?, ?, ?, {picked}, {_H_SELECT}"
-                " FROM stage_e s JOIN stage_h h ON h.hid = s.hid WHERE true"
-                " ON CONFLICT (ref, source_org_id) DO UPDATE SET name = excluded.name,"
-                " kind = excluded.kind, description = excluded.description,"
-                f" attributes = excluded.attributes, {_span(d, 'entities')},"
-                f" {_refresh_handling(d, 'entities')},"
-                " last_submission_id = excluded.last_submission_id"
-            ),
-            ids,
-        )
-        counts.entities = len(batch.entities)
-        conn.exec_driver_sql("DROP TABLE stage_e")
+        counts.entities = _merge_staged(
+            conn, d, "entities", ENTITY_COLUMNS, batch.entities, ids,
+            conflict="ref, source_org_id",
+            update="name = excluded.name, kind = excluded.kind,"
+            " description = excluded.description, attributes = excluded.attributes",
+        )  # fmt: skip
     if batch.relationships:
-        d.stage(conn, "stage_r", _columns(RELATIONSHIP_COLUMNS), batch.relationships)
-        cols = ", ".join(c for c in RELATIONSHIP_COLUMNS if c != "hid")
-        picked = ", ".join(f"s.{c}" for c in RELATIONSHIP_COLUMNS if c != "hid")
-        conn.exec_driver_sql(
-            d.sql(
-                f"INSERT INTO relationships (source_org_id, first_submission_id,"
-                f" last_submission_id, {cols}, {_H_LIST}) SELECT ?, ?, ?, {picked}, {_H_SELECT}"
-                " FROM stage_r s JOIN stage_h h ON h.hid = s.hid"
-                " WHERE true ON CONFLICT (source_ref, type, target_ref, source_org_id)"
-                " DO UPDATE SET count = relationships.count + excluded.count,"
-                f" {_span(d, 'relationships')}, {_refresh_handling(d, 'relationships')},"
-                " last_submission_id = excluded.last_submission_id"
-            ),
-            ids,
-        )
-        counts.relationships = len(batch.relationships)
-        conn.exec_driver_sql("DROP TABLE stage_r")
+        counts.relationships = _merge_staged(
+            conn, d, "relationships", RELATIONSHIP_COLUMNS, batch.relationships, ids,
+            conflict="source_ref, type, target_ref, source_org_id",
+            update="count = relationships.count + excluded.count",
+        )  # fmt: skip
     if batch.assertions or batch.entities or batch.relationships:
         conn.exec_driver_sql("DROP TABLE stage_h")
     d.executemany(
@@ -128,6 +106,35 @@ def write_batch(
         [(submission_id, loc, reason, raw) for loc, reason, raw in batch.rejections],
     )
     return counts
+
+
+def _merge_staged(
+    conn: Connection,
+    d: Dialect,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[list[Any]],
+    ids: tuple[int, int, int],
+    *,
+    conflict: str,
+    update: str,
+) -> int:
+    """Stage rows for ``table`` and upsert them: span, handling and last submission refresh."""
+    d.stage(conn, "stage_x", _columns(columns), rows)
+    cols = ", ".join(c for c in columns if c != "hid")
+    picked = ", ".join(f"s.{c}" for c in columns if c != "hid")
+    conn.exec_driver_sql(
+        d.sql(
+            f"INSERT INTO {table} (source_org_id, first_submission_id, last_submission_id,"
+            f" {cols}, {_H_LIST}) SELECT ?, ?, ?, {picked}, {_H_SELECT}"
+            " FROM stage_x s JOIN stage_h h ON h.hid = s.hid WHERE true"
+            f" ON CONFLICT ({conflict}) DO UPDATE SET {update}, {_span(d, table)},"
+            f" {_refresh_handling(d, table)}, last_submission_id = excluded.last_submission_id"
+        ),
+        ids,
+    )
+    conn.exec_driver_sql("DROP TABLE stage_x")
+    return len(rows)
 
 
 def _write_assertions(
