@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from marsad.formats import csv_simple, plain, stix21
+from marsad.formats import csv_simple, misp, plain, stix21
 from marsad.model.errors import FormatError
 from marsad.model.records import ParseMeta, Record
 
@@ -25,7 +25,7 @@ class Format(NamedTuple):
 
 
 FORMATS: tuple[Format, ...] = tuple(
-    Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse) for m in (stix21, csv_simple, plain)
+    Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse) for m in (stix21, misp, csv_simple, plain)
 )
 
 

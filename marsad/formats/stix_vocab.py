@@ -7,6 +7,7 @@ oasis-open/cti-stix-common-objects ``extension-definition-specifications/tlp-2.0
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Final
 
 from marsad.model.errors import InvalidObservable
@@ -92,6 +93,20 @@ NAME_KEYWORDS: Final[tuple[tuple[str, T], ...]] = (
     ("piracy", T.PIRACY),
     ("malware", T.MALWARE),
 )
+
+# One lookbehind before one alternation, searched in lower-cased text: several times
+# faster than an alternation of lookbehinds with IGNORECASE on the hot path.
+_KEYWORDS: Final = re.compile(
+    "(?<![a-z0-9])(" + "|".join(re.escape(k) for k, _ in NAME_KEYWORDS) + ")"
+)
+_KEYWORD_THREAT: Final = dict(NAME_KEYWORDS)
+
+
+def keyword_threat(text: str) -> T | None:
+    """The threat type the first threat keyword of a name or title names, if any."""
+    m = _KEYWORDS.search(text.lower())
+    return _KEYWORD_THREAT[m.group(1)] if m is not None else None
+
 
 KILL_CHAIN_THREAT: Final[dict[str, T]] = {
     "command-and-control": T.C2,
