@@ -368,7 +368,7 @@ def submissions_show(
 
 @app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="Output format.")] = "stix21",
+    fmt: Annotated[str, typer.Option("--format", help="Output format: stix21 or misp.")] = "stix21",
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
     ] = None,
@@ -392,11 +392,12 @@ def export(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Write a STIX 2.1 bundle of the selected assertions, with TLP 2.0 markings."""
+    """Write the selected assertions as a STIX 2.1 bundle (TLP 2.0 markings) or a MISP event."""
+    from marsad.formats.misp_export import export_event
     from marsad.formats.stix21_export import export_bundle
 
-    if fmt != "stix21":
-        raise UsageError(f"unknown export format {fmt!r}; available: stix21")
+    if fmt not in ("stix21", "misp"):
+        raise UsageError(f"unknown export format {fmt!r}; available: stix21, misp")
     since_date = _date(since, "--since")
     flt = ExportFilter(
         types=tuple(types or ()),
@@ -406,7 +407,12 @@ def export(
         max_tlp=parse_tlp(max_tlp) if max_tlp else None,
     )
     store = instance.open_store(db)
-    data = export_bundle((a.view for a in store.iter_assertions(flt)), now=dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    views = (a.view for a in store.iter_assertions(flt))
+    if fmt == "misp":
+        data = export_event(views, info=f"Marsad export {now:%Y-%m-%d %H:%M}", now=now)
+    else:
+        data = export_bundle(views, now=now)
     if output:
         Path(output).write_bytes(data)
         err.print(f"Wrote {len(data):,} bytes to {output}")

@@ -12,7 +12,7 @@ envelopes (``{"response": […]}`` of events, objects or attributes). What becom
 - a MISP object: an EntityRecord ``kind="misp-object:<name>"`` with ``contains`` edges to
   its observables; object references become edges of their relationship type;
 - a galaxy cluster: an entity (threat actor, intrusion set, malware, …) the event refers to;
-- tags ``tlp:*`` and ``PAP:*`` (event, then attribute) give the TLP/PAP; distribution 1 gives
+- tags ``tlp:*`` and ``PAP:*`` give the TLP/PAP (an attribute's own tags over its event's); distribution 1 gives
   releasability to all members, 2–3 to members and partners, 4 to the sharing group's
   organisations.
 MISP feeds (a directory with ``manifest.json``) are read event file by event file.
@@ -21,15 +21,23 @@ MISP feeds (a directory with ``manifest.json``) are read event file by event fil
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any, Final
+from collections.abc import Callable, Iterator
+from typing import Any, Final, TypeVar
 
 import orjson
 
 from marsad.formats.gcpause import gc_paused
 from marsad.formats.stix_vocab import keyword_threat
 from marsad.model.errors import FormatError, InvalidObservable
-from marsad.model.handling import TLP, Handling, HandlingError, Releasability, parse_pap, parse_tlp
+from marsad.model.handling import (
+    PAP,
+    TLP,
+    Handling,
+    HandlingError,
+    Releasability,
+    parse_pap,
+    parse_tlp,
+)
 from marsad.model.normalize import detect, observable
 from marsad.model.observable import ObservableType as O
 from marsad.model.records import (
@@ -42,6 +50,8 @@ from marsad.model.records import (
     RelationshipRecord,
 )
 from marsad.model.records import ThreatType as T
+
+_L = TypeVar("_L", TLP, PAP)
 
 NAME = "misp"
 DESCRIPTION = "MISP event JSON: one event, a list, or a REST search response"
@@ -152,6 +162,14 @@ def _time(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def _known(parse_label: Callable[[str], _L], tag: str, unknown: _L) -> _L:
+    """A TLP/PAP tag's label; one we do not know (``tlp:ex:chr``…) reads as RED, never looser."""
+    try:
+        return parse_label(tag)
+    except HandlingError:
+        return unknown
+
+
 def _tags(obj: dict[str, Any]) -> list[str]:
     tags = obj.get("Tag") or []
     if isinstance(tags, dict):
@@ -185,16 +203,20 @@ class _Event:
     def _handling(
         self, tags: list[str], obj: dict[str, Any], base: Handling | None
     ) -> Handling | None:
-        tlp = base.tlp if base else None
-        pap = base.pap if base else None
+        # An object's own TLP/PAP tags mark it (MISP users tag single attributes looser or
+        # stricter than their event); several tags on one object: the strictest wins.
+        tlp: TLP | None = None
+        pap: PAP | None = None
         for tag in tags:
             low = tag.lower()
             if low.startswith("tlp:"):
-                found = parse_tlp(low)
+                found = _known(parse_tlp, low, TLP.RED)
                 tlp = found if tlp is None or found.rank > tlp.rank else tlp
             elif low.startswith("pap:"):
-                got = parse_pap(low)
+                got = _known(parse_pap, low, PAP.RED)
                 pap = got if pap is None or got.rank > pap.rank else pap
+        tlp = tlp or (base.tlp if base else None)
+        pap = pap or (base.pap if base else None)
         release = _RELEASE.get(str(obj.get("distribution")))
         if str(obj.get("distribution")) == "4":
             group = obj.get("SharingGroup") or {}
@@ -278,7 +300,7 @@ class _Event:
         if attr.get("deleted") in (True, "1", 1):
             yield Consumed(location=loc, what="attribute deleted in MISP")
             return
-        if kind not in ATTRIBUTE_TYPES:
+        if kind not in ATTRIBUTE_TYPES and self._own_tags(attr)[1] is None:
             self.context.append(
                 {"type": kind, "value": value[:2000], "category": attr.get("category")}
             )
@@ -286,15 +308,14 @@ class _Event:
             return
         parts = value.split("|")
         values = parts if kind in _BOTH_PARTS else [parts[-1] if kind in _SECOND_PART else parts[0]]
-        try:
-            handling = self._handling(_tags(attr), attr, self.handling)
-        except HandlingError as exc:
-            yield Rejected(location=loc, reason=str(exc), raw=orjson.dumps(attr).decode())
-            return
+        handling = self._handling(_tags(attr), attr, self.handling)
         ids = attr.get("to_ids") in (True, "1", 1)
+        threat, wanted_type = self._own_tags(attr)
         sightings = [s for s in attr.get("Sighting") or [] if str(s.get("type", "0")) == "0"]
         for n, text in enumerate(values):
-            wanted = ATTRIBUTE_TYPES[kind] if n == 0 else None
+            wanted = wanted_type or (ATTRIBUTE_TYPES[kind] if n == 0 else None)
+            if wanted is O.DOMAIN and text.rstrip(".").lower().endswith(".onion"):
+                wanted = O.ONION
             try:
                 obs = observable(wanted, text) if wanted is not None else detect(text)
             except InvalidObservable as exc:
@@ -313,7 +334,8 @@ class _Event:
             if holder is not None:
                 by_uuid.setdefault(holder, []).append(obs.ref)
             yield AssertionRecord(
-                observable=obs, threat_type=self.threat if ids else T.UNKNOWN, location=loc,
+                observable=obs, threat_type=threat or (self.threat if ids else T.UNKNOWN),
+                location=loc,
                 first_seen=_time(attr.get("first_seen")) or _time(attr.get("timestamp")),
                 last_seen=_time(attr.get("last_seen")), handling=handling,
                 sightings=max(1, len(sightings)), stix_id=None,
@@ -323,6 +345,20 @@ class _Event:
                 source_ref=holder or self.ref, target_ref=obs.ref,
                 type="contains" if holder else "refers-to", location=loc, handling=handling,
             )  # fmt: skip
+
+    @staticmethod
+    def _own_tags(attr: dict[str, Any]) -> tuple[T | None, O | None]:
+        """Threat and observable type from the tags our own MISP export writes."""
+        threat: T | None = None
+        kind: O | None = None
+        for tag in _tags(attr):
+            name, _, value = tag.partition("=")
+            value = value.strip('"')
+            if name == "marsad:threat-type" and value in T._value2member_map_:
+                threat = T(value)
+            elif name == "marsad:observable-type" and value in O._value2member_map_:
+                kind = O(value)
+        return threat, kind
 
     def _object(self, obj: Any, loc: str, by_uuid: dict[str, list[str]]) -> Iterator[Record]:
         if not isinstance(obj, dict):

@@ -106,6 +106,9 @@ def test_ingest_search_submissions_export(marsad: Marsad, tmp_path: Path) -> Non
     bundle = json.loads(out.read_bytes())
     patterns = {o["pattern"] for o in bundle["objects"] if o["type"] == "indicator"}
     assert "[url:value = 'https://evil.example.com/a']" in patterns
+    event = json.loads(marsad.run("export", "--format", "misp", "--threat-type", "phishing").stdout)
+    values = {a["value"]: a["type"] for a in event["Event"]["Attribute"]}
+    assert values == {"https://evil.example.com/a": "url", "198.51.100.23": "ip-dst"}
 
 
 def test_stdin_ingest(marsad: Marsad) -> None:

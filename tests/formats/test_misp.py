@@ -152,7 +152,7 @@ def test_sightings_proposals_and_non_events() -> None:
 def test_tags_and_distribution_set_handling() -> None:
     event = {"Event": {"uuid": "u1", "info": "phishing wave", "distribution": "4",
         "SharingGroup": {"SharingGroupOrg": [{"Organisation": {"name": "Fiji CCU"}}]},
-        "Tag": [{"name": "tlp:amber"}, {"name": "PAP:GREEN"}],
+        "Tag": [{"name": "tlp:amber"}, {"name": "PAP:GREEN"}, {"name": "tlp:amber"}],
         "Attribute": [
             {"type": "url", "value": "hxxp://login[.]example.com/a", "to_ids": True, "uuid": "a1"},
             {"type": "ip-dst", "value": "203.0.113.9", "to_ids": True, "uuid": "a2",
@@ -169,7 +169,8 @@ def test_tags_and_distribution_set_handling() -> None:
         PAP.GREEN,
     )
     assert url.handling.releasable_to.organisations == ("Fiji CCU",)
-    assert ip.handling is not None and ip.handling.tlp is TLP.RED  # attribute tag tightens
+    assert ip.handling is not None and ip.handling.tlp is TLP.RED  # its own tag marks it
+    assert ip.handling.pap is PAP.GREEN  # the rest comes from the event
     [bad] = [r for r in records if isinstance(r, Rejected)]
     assert bad.location == "$.Event.Attribute[2]" and "domain" in bad.reason
 
@@ -186,3 +187,12 @@ def test_misp_event_ingests_into_the_store(orgs: Store) -> None:
         }
     )
     assert report.entities == 1 and report.rejected == 0
+
+
+def test_unknown_tlp_tags_never_loosen() -> None:
+    event = {"Event": {"uuid": "e", "info": "x", "Tag": [{"name": "tlp:ex:chr"}],
+             "Attribute": [{"type": "domain", "value": "a.example.com", "to_ids": True}]}}  # fmt: skip
+    [a] = [
+        r for r in misp.parse(orjson.dumps(event), ParseMeta()) if isinstance(r, AssertionRecord)
+    ]
+    assert a.handling is not None and a.handling.tlp is TLP.RED
