@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -70,7 +71,12 @@ def _defaults(
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[list[str], typer.Argument(help="Files to ingest, or - for standard input.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files or directories (a MISP feed directory is read through its manifest.json) to ingest, or - for standard input."
+        ),
+    ],
     source: Annotated[str, typer.Option("--source", help="Organisation that submits the data.")],
     fmt: Annotated[
         str, typer.Option("--format", help="Input format, or auto to detect it from the content.")
@@ -125,7 +131,7 @@ def ingest_command(
     store = instance.open_store(db)
     store.org(source)  # fail before reading large inputs
     reports: list[ParseReport] = []
-    for path in paths:
+    for path in _expand(paths):
         raw, name = _read(path)
         report = _ingest_one(
             store,
@@ -166,6 +172,34 @@ def _ingest_one(
             bar.update(task, completed=n, description=f"{phase} {name}")
 
         return ingest(store, raw, filename=name, progress=tick, **options)
+
+
+def _expand(paths: list[str]) -> list[str]:
+    """Files to ingest: a MISP feed directory gives the event files its manifest lists,
+    another directory its files in name order; each file is one submission."""
+    out: list[str] = []
+    for path in paths:
+        folder = Path(path)
+        if path == "-" or not folder.is_dir():
+            out.append(path)
+            continue
+        manifest = folder / "manifest.json"
+        if manifest.is_file():
+            try:
+                listed = sorted(orjson.loads(manifest.read_bytes()))
+            except (orjson.JSONDecodeError, TypeError):
+                raise UsageError(f"{manifest} is not a MISP feed manifest (JSON object)") from None
+            missing = [u for u in listed if not (folder / f"{u}.json").is_file()]
+            if missing:
+                raise UsageError(
+                    f"{folder}: manifest lists {len(missing)} event(s) with no file, e.g. {missing[0]}.json"
+                )
+            out += [str(folder / f"{u}.json") for u in listed]
+        else:
+            out += sorted(
+                str(f) for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")
+            )
+    return out
 
 
 def _read(path: str) -> tuple[bytes, str]:

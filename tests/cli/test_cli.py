@@ -150,3 +150,14 @@ def test_cli_reference_is_in_step_with_the_commands() -> None:
     from marsad.cli.reference import render
 
     assert (ROOT / "docs" / "cli.md").read_text() == render() + "\n", "run `make docs`"
+
+
+def test_misp_feed_directory_is_ingested_event_by_event(marsad: Marsad) -> None:
+    feed = ROOT / "tests" / "data" / "misp" / "feed"
+    reports = marsad.json("ingest", str(feed), "--source", "PhishGuard")
+    assert [r["filename"] for r in reports] == [
+        "5721c2e4-05ec-4af3-9264-411b950d210f.json",
+        "57e27c3d-17a8-4c3b-8195-493e950d210f.json",
+    ]
+    assert all(r["status"] == "ingested" and r["format"] == "misp" for r in reports)
+    assert reports[0]["accepted"] > 100
