@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from marsad.formats import csv_simple, misp, plain, stix21
+from marsad.formats import (
+    csv_simple,
+    feodo,
+    misp,
+    phishtank,
+    plain,
+    spamhaus,
+    stix21,
+    urlhaus,
+)
 from marsad.model.errors import FormatError
 from marsad.model.records import ParseMeta, Record
 
@@ -25,7 +34,8 @@ class Format(NamedTuple):
 
 
 FORMATS: tuple[Format, ...] = tuple(
-    Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse) for m in (stix21, misp, csv_simple, plain)
+    Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse)
+    for m in (stix21, misp, feodo, phishtank, urlhaus, spamhaus, csv_simple, plain)
 )
 
 
