@@ -402,7 +402,9 @@ def submissions_show(
 
 @app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="Output format: stix21 or misp.")] = "stix21",
+    fmt: Annotated[
+        str, typer.Option("--format", help="Output format: stix21, misp or intelmq.")
+    ] = "stix21",
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
     ] = None,
@@ -426,12 +428,13 @@ def export(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Write the selected assertions as a STIX 2.1 bundle (TLP 2.0 markings) or a MISP event."""
+    """Write the selected assertions as STIX 2.1 (TLP 2.0 markings), a MISP event or IntelMQ events."""
+    from marsad.formats.intelmq import export_events
     from marsad.formats.misp_export import export_event
     from marsad.formats.stix21_export import export_bundle
 
-    if fmt not in ("stix21", "misp"):
-        raise UsageError(f"unknown export format {fmt!r}; available: stix21, misp")
+    if fmt not in ("stix21", "misp", "intelmq"):
+        raise UsageError(f"unknown export format {fmt!r}; available: stix21, misp, intelmq")
     since_date = _date(since, "--since")
     flt = ExportFilter(
         types=tuple(types or ()),
@@ -445,13 +448,15 @@ def export(
     views = (a.view for a in store.iter_assertions(flt))
     if fmt == "misp":
         data = export_event(views, info=f"Marsad export {now:%Y-%m-%d %H:%M}", now=now)
+    elif fmt == "intelmq":
+        data = export_events(views)
     else:
         data = export_bundle(views, now=now)
     if output:
         Path(output).write_bytes(data)
         err.print(f"Wrote {len(data):,} bytes to {output}")
     else:
-        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from marsad.formats import (
     csv_simple,
     feodo,
+    intelmq,
     misp,
     phishtank,
     plain,
@@ -35,7 +36,7 @@ class Format(NamedTuple):
 
 FORMATS: tuple[Format, ...] = tuple(
     Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse)
-    for m in (stix21, misp, feodo, phishtank, urlhaus, spamhaus, csv_simple, plain)
+    for m in (stix21, misp, intelmq, feodo, phishtank, urlhaus, spamhaus, csv_simple, plain)
 )
 
 

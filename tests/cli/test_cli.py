@@ -109,6 +109,10 @@ def test_ingest_search_submissions_export(marsad: Marsad, tmp_path: Path) -> Non
     event = json.loads(marsad.run("export", "--format", "misp", "--threat-type", "phishing").stdout)
     values = {a["value"]: a["type"] for a in event["Event"]["Attribute"]}
     assert values == {"https://evil.example.com/a": "url", "198.51.100.23": "ip-dst"}
+    lines = marsad.run(
+        "export", "--format", "intelmq", "--threat-type", "phishing"
+    ).stdout.splitlines()
+    assert {json.loads(x).get("source.url") for x in lines} >= {"https://evil.example.com/a"}
 
 
 def test_stdin_ingest(marsad: Marsad) -> None:
