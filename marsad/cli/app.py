@@ -38,6 +38,15 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Act as this organisation: the access policy decides what it sees "
+        "(default: the local operator, who sees everything).",
+        show_default=False,
+    ),
+]
 
 
 @app.command()
@@ -72,13 +81,17 @@ def org_add(
     region: Annotated[
         Region | None, typer.Option("--region", help="Region the organisation belongs to.")
     ] = None,
+    parent: Annotated[
+        str | None,
+        typer.Option("--parent", help="The unit this one is a national sub-unit of."),
+    ] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Register an organisation."""
     org = make_organisation(name, kind.value, country, region.value if region else None)
     store = instance.open_store(db)
-    row = store.add_org(org)
+    row = store.add_org(org, parent=parent)
     if json:
         emit_json(row)
     else:
@@ -94,9 +107,9 @@ def org_list(db: DbOption = None, json: JsonOption = False) -> None:
         return
     table(
         f"{len(rows)} organisations",
-        ["id", "name", "kind", "country", "region"],
+        ["id", "name", "kind", "country", "region", "parent"],
         [
-            (r.id, r.name, r.kind.value, r.country, r.region.value if r.region else None)
+            (r.id, r.name, r.kind.value, r.country, r.region.value if r.region else None, r.parent)
             for r in rows
         ],
     )
@@ -138,7 +151,7 @@ def _log_path() -> str:
 
 def main() -> None:
     """Entry point: one clear sentence on stderr and a non-zero exit for every failure."""
-    from marsad.cli import commands  # noqa: F401  (registers the record commands)
+    from marsad.cli import access, commands  # noqa: F401  (registers the commands)
 
     try:
         app()  # standalone: usage errors and --help exit through SystemExit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,8 +12,11 @@ import orjson
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from marsad.access import audit
+from marsad.access.policy import OPERATOR, Action, may
 from marsad.cli import instance
-from marsad.cli.app import DbOption, JsonOption, app, print_summary
+from marsad.cli.access import acting
+from marsad.cli.app import AsOption, DbOption, JsonOption, app, print_summary
 from marsad.cli.output import emit_json, err, out, table, when
 from marsad.ingest.batch import SubmissionDefaults
 from marsad.ingest.pipeline import ParseReport, ingest
@@ -20,7 +24,7 @@ from marsad.model.errors import MarsadError
 from marsad.model.handling import Handling, Purpose, Releasability, parse_pap, parse_tlp
 from marsad.model.normalize import expand
 from marsad.model.observable import ObservableType
-from marsad.model.records import ThreatType
+from marsad.model.records import AssertionView, ThreatType
 from marsad.store.store import ExportFilter, Store, StoredAssertion
 
 submissions_app = typer.Typer(
@@ -145,12 +149,21 @@ def ingest_command(
             threat_type=threat_type,
         )
         reports.append(report)
+        _audit_submission(store, source, report)
         if not json:
             _print_report(report)
     if json:
         emit_json(reports if len(reports) > 1 else reports[0])
     if any(r.status == "rejected" for r in reports):
         raise typer.Exit(2)
+
+
+def _audit_submission(store: Store, source: str, r: ParseReport) -> None:
+    audit.record(
+        store, OPERATOR, "submit", r.filename or "-",
+        details={"source": source, "submission": r.submission_id, "status": r.status,
+                 "sha256": r.sha256, "accepted": r.accepted, "rejected": r.rejected},
+    )  # fmt: skip
 
 
 def _ingest_one(
@@ -263,17 +276,20 @@ def _assertion_json(a: StoredAssertion) -> dict[str, object]:
 @app.command()
 def search(
     value: Annotated[str, typer.Argument(help="A value as typed: defanged or not, any case.")],
+    as_org: AsOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Normalise a value and list every assertion about it across sources."""
+    """Normalise a value and list every assertion about it that one may see, across sources."""
     wanted = expand(value)
     if not wanted:
         raise UsageError(
             f"{value!r} is not a value Marsad recognises (IP, domain, URL, e-mail, hash, wallet, …)"
         )
     store = instance.open_store(db)
-    hits = store.assertions_about(wanted)
+    viewer, grant = acting(store, as_org)
+    hits = store.assertions_about(wanted, grant)
+    audit.record(store, viewer, "search", value, details=audit.id_summary([a.id for a in hits]))
     if json:
         emit_json(
             {
@@ -310,11 +326,20 @@ def submissions_list(
         str | None, typer.Option("--source", help="Only this organisation's submissions.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 50,
+    as_org: AsOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """List submissions, newest first."""
-    rows = instance.open_store(db).list_submissions(source=source, limit=limit)
+    """List submissions, newest first (an organisation sees its own)."""
+    store = instance.open_store(db)
+    viewer, _ = acting(store, as_org)
+    if not viewer.operator:
+        if source not in (None, viewer.org_name):
+            audit.record(store, viewer, "list-submissions", str(source), outcome="deny")
+            raise UsageError(f"{viewer.label} may only list its own submissions")
+        source = viewer.org_name
+    rows = store.list_submissions(source=source, limit=limit)
+    audit.record(store, viewer, "list-submissions", source or "*", details={"count": len(rows)})
     if json:
         emit_json(rows)
         return
@@ -358,12 +383,18 @@ def submissions_show(
     raw: Annotated[
         bool, typer.Option("--raw", help="Write the raw bytes exactly as received to stdout.")
     ] = False,
+    as_org: AsOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Show one submission with its rejected records and their reasons."""
     store = instance.open_store(db)
+    viewer, _ = acting(store, as_org)
     row = store.submission(submission_id)
+    if not viewer.operator and row.source != viewer.org_name:
+        audit.record(store, viewer, "read-submission", str(submission_id), outcome="deny")
+        raise UsageError(f"no submission with id {submission_id} from {viewer.label}")
+    audit.record(store, viewer, "read-submission", str(submission_id), details={"raw": raw})
     if raw:
         sys.stdout.buffer.write(store.raw(submission_id))
         return
@@ -426,6 +457,7 @@ def export(
         str | None,
         typer.Option("--max-tlp", help="Leave out anything marked more restrictive than this TLP."),
     ] = None,
+    as_org: AsOption = None,
     db: DbOption = None,
 ) -> None:
     """Write the selected assertions as STIX 2.1 (TLP 2.0 markings), a MISP event or IntelMQ events."""
@@ -445,13 +477,24 @@ def export(
     )
     store = instance.open_store(db)
     now = dt.datetime.now(dt.UTC)
-    views = (a.view for a in store.iter_assertions(flt))
+    viewer, grant = acting(store, as_org)
+    if not may(viewer, Action.EXPORT):
+        audit.record(store, viewer, "export", fmt, outcome="deny")
+        raise UsageError(f"{viewer.label} may not export ({viewer.role.value})")
+    exported: list[int] = []
+
+    def views() -> Iterator[AssertionView]:
+        for a in store.iter_assertions(flt, grant):
+            exported.append(a.id)
+            yield a.view
+
     if fmt == "misp":
-        data = export_event(views, info=f"Marsad export {now:%Y-%m-%d %H:%M}", now=now)
+        data = export_event(views(), info=f"Marsad export {now:%Y-%m-%d %H:%M}", now=now)
     elif fmt == "intelmq":
-        data = export_events(views)
+        data = export_events(views())
     else:
-        data = export_bundle(views, now=now)
+        data = export_bundle(views(), now=now)
+    audit.record(store, viewer, "export", fmt, details=audit.id_summary(exported))
     if output:
         Path(output).write_bytes(data)
         err.print(f"Wrote {len(data):,} bytes to {output}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -60,6 +62,8 @@ organisations = Table(
     Column("country", String(2), nullable=True),
     Column("region", String(40), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A national sub-unit points at its parent unit: TLP:AMBER to the parent reaches it.
+    Column("parent_org_id", Id, ForeignKey("organisations.id"), nullable=True),
 )
 
 blobs = Table(
@@ -188,4 +192,63 @@ rejections = Table(
     Column("reason", Text, nullable=False),
     Column("raw", Text, nullable=False),
     Index(None, "submission_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=True),  # argon2; NULL: token-only account
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True),
+    Column("role", String(40), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # sha256 of a 256-bit random secret: a slow hash adds nothing to that entropy.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("label", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True),
+    Column("defaults", Text, nullable=False),  # JSON of the default Handling of its data
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),  # user name, or "local-operator"
+    Column("org", String(200), nullable=True),
+    Column("action", String(40), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("purpose", String(40), nullable=True),
+    Column("outcome", String(10), nullable=False),  # allow | deny
+    Column("details", Text, nullable=False),  # JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "at"),
 )

@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from marsad.access.policy import Grant, Role, Viewer
 from marsad.model.handling import PAP, TLP, Handling, Purpose, Region, Releasability
 from marsad.model.observable import Observable, ObservableType
 from marsad.model.organisation import Organisation, OrgKind
@@ -27,6 +28,7 @@ from marsad.store.schema import (
     rejections,
     submissions,
 )
+from marsad.store.visibility import visible
 
 TLP_BY_RANK = tuple(TLP)
 PAP_BY_RANK = tuple(PAP)
@@ -40,6 +42,7 @@ class OrgRow(msgspec.Struct, frozen=True, kw_only=True):
     kind: OrgKind
     country: str | None
     region: Region | None
+    parent: str | None = None
 
 
 class SubmissionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -137,8 +140,9 @@ class Store:
         self.engine.dispose()
 
     # organisations -------------------------------------------------------------------
-    def add_org(self, org: Organisation) -> OrgRow:
-        """Register an organisation; names are unique."""
+    def add_org(self, org: Organisation, parent: str | None = None) -> OrgRow:
+        """Register an organisation; names are unique; ``parent`` makes it a sub-unit."""
+        parent_id = self.org(parent).id if parent else None
         try:
             with self.engine.begin() as conn:
                 new_id = conn.execute(
@@ -148,19 +152,45 @@ class Store:
                         country=org.country,
                         region=org.region.value if org.region else None,
                         created_at=dt.datetime.now(dt.UTC),
+                        parent_org_id=parent_id,
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
         except IntegrityError:
             raise StoreError(f"an organisation named {org.name!r} already exists") from None
         return OrgRow(
-            id=new_id, name=org.name, kind=org.kind, country=org.country, region=org.region
+            id=new_id,
+            name=org.name,
+            kind=org.kind,
+            country=org.country,
+            region=org.region,
+            parent=parent,
+        )
+
+    def viewer(self, name: str, role: Role = Role.ANALYST) -> Viewer:
+        """The policy's view of an organisation: kind, region and the units above it."""
+        orgs = {o.name: o for o in self.list_orgs()}
+        if name not in orgs:
+            raise StoreError(f"no organisation named {name!r} (see `marsad org list`)")
+        me, parents = orgs[name], []
+        up = me.parent
+        while up is not None and up not in parents and up != name:
+            parents.append(up)
+            up = orgs[up].parent
+        return Viewer(
+            org_id=me.id,
+            org_name=me.name,
+            kind=me.kind,
+            region=me.region.value if me.region else None,
+            parents=tuple(parents),
+            role=role,
         )
 
     def list_orgs(self) -> list[OrgRow]:
         """All organisations by name."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(organisations).order_by(organisations.c.name)).all()
-        return [_org(r) for r in rows]
+        names = {r.id: r.name for r in rows}
+        return [_org(r, names.get(r.parent_org_id)) for r in rows]
 
     def org(self, name: str) -> OrgRow:
         """The organisation called ``name``."""
@@ -265,12 +295,14 @@ class Store:
         return bytes(data)
 
     # reads ---------------------------------------------------------------------------
-    def assertions_about(self, wanted: Sequence[Observable]) -> list[StoredAssertion]:
-        """Every assertion about any of these observables, across sources."""
+    def assertions_about(self, wanted: Sequence[Observable], grant: Grant) -> list[StoredAssertion]:
+        """Every assertion about any of these observables that the grant lets one see."""
         if not wanted:
             return []
         keys = [(o.type.value, o.value) for o in wanted]
-        query = _assertion_query().where(tuple_(observables.c.type, observables.c.value).in_(keys))
+        query = _assertion_query().where(
+            tuple_(observables.c.type, observables.c.value).in_(keys), visible(grant, assertions)
+        )
         with self.engine.connect() as conn:
             return [_stored(r) for r in conn.execute(query.order_by(assertions.c.id))]
 
@@ -283,9 +315,11 @@ class Store:
                 ).scalar_one()
             )
 
-    def iter_assertions(self, flt: ExportFilter, batch: int = 10000) -> Iterator[StoredAssertion]:
-        """Stream assertions matching a filter, in id order, a batch at a time."""
-        conds: list[Any] = []
+    def iter_assertions(
+        self, flt: ExportFilter, grant: Grant, batch: int = 10000
+    ) -> Iterator[StoredAssertion]:
+        """Stream the assertions matching a filter that the grant covers, in id order."""
+        conds: list[Any] = [visible(grant, assertions)]
         if flt.types:
             conds.append(observables.c.type.in_([t.value for t in flt.types]))
         if flt.threat_types:
@@ -339,8 +373,9 @@ class Store:
             }
 
 
-def _org(row: Any) -> OrgRow:
+def _org(row: Any, parent: str | None = None) -> OrgRow:
     return OrgRow(
+        parent=parent,
         id=row.id,
         name=row.name,
         kind=OrgKind(row.kind),

@@ -15,6 +15,7 @@ import phonenumbers
 import pytest
 from Crypto.Hash import keccak
 
+from marsad.access.policy import EVERYTHING
 from marsad.demo.names import CDN_IPS, PARKING_NS, UNITS
 from marsad.demo.world import DESK, DemoSubmission, DemoWorld, build_world
 from marsad.model.handling import TLP, Releasability
@@ -330,5 +331,5 @@ def test_demo_loads_through_the_real_ingest_with_its_own_timeline(sqlite_store: 
     assert result["rejected"] >= 1  # and carries deliberately bad records
     assert summary["assertions"] > 0
     # the dates come from the world (June to October 2026), not from the loading day
-    latest = max(a.view.last_seen for a in sqlite_store.iter_assertions(ExportFilter()))
+    latest = max(a.view.last_seen for a in sqlite_store.iter_assertions(ExportFilter(), EVERYTHING))
     assert latest is not None and latest.year == 2026 and latest.month <= 10

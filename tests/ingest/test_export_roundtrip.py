@@ -6,6 +6,7 @@ import datetime as dt
 
 import orjson
 
+from marsad.access.policy import EVERYTHING
 from marsad.formats.stix21_export import export_bundle
 from marsad.ingest.batch import SubmissionDefaults
 from marsad.ingest.pipeline import ingest
@@ -38,7 +39,7 @@ def _rows(store: Store) -> set[tuple[object, ...]]:
             v.sightings,
             v.confidence,
         )
-        for v in (a.view for a in store.iter_assertions(ExportFilter()))
+        for v in (a.view for a in store.iter_assertions(ExportFilter(), EVERYTHING))
     }
 
 
@@ -63,7 +64,8 @@ def test_export_reimports_to_the_same_records(store: Store, second_store: Store)
     assert len(original) == 6
 
     bundle = export_bundle(
-        (a.view for a in store.iter_assertions(ExportFilter())), now=NOW + dt.timedelta(days=1)
+        (a.view for a in store.iter_assertions(ExportFilter(), EVERYTHING)),
+        now=NOW + dt.timedelta(days=1),
     )
     target = second_store
     target.add_org(partner)

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 from sqlalchemy import func, select
 
+from marsad.access.policy import EVERYTHING
 from marsad.ingest import pipeline
 from marsad.ingest.batch import SubmissionDefaults
 from marsad.ingest.pipeline import ingest
@@ -49,7 +50,7 @@ def test_list_is_ingested_with_every_line_accounted_for(orgs: Store) -> None:
     assert report.rejected == 1
     assert report.rejections[0].location == "line 6"
     assert "999.1.2.3" in report.rejections[0].raw
-    hits = orgs.assertions_about(expand("203.0.113.7"))
+    hits = orgs.assertions_about(expand("203.0.113.7"), EVERYTHING)
     assert len(hits) == 1
     assert hits[0].view.sightings == 2
     assert hits[0].view.threat_type is ThreatType.PHISHING
@@ -68,7 +69,8 @@ def test_search_finds_url_domain_and_registered_domain(orgs: Store) -> None:
     assert Observable(ObservableType.URL, "https://login-secure.example.com/a") in wanted
     assert Observable(ObservableType.DOMAIN, "example.com") in wanted
     found = {
-        (a.view.observable.type, a.view.observable.value) for a in orgs.assertions_about(wanted)
+        (a.view.observable.type, a.view.observable.value)
+        for a in orgs.assertions_about(wanted, EVERYTHING)
     }
     assert found == {
         (ObservableType.URL, "https://login-secure.example.com/a"),
@@ -83,7 +85,7 @@ def test_same_bytes_twice_is_a_duplicate_and_changes_nothing(orgs: Store) -> Non
     assert again.status == "duplicate"
     assert again.duplicate_of == first.submission_id
     assert (count(orgs, assertions), count(orgs, observables), count(orgs, submissions)) == before
-    assert orgs.assertions_about(expand("203.0.113.7"))[0].view.sightings == 2
+    assert orgs.assertions_about(expand("203.0.113.7"), EVERYTHING)[0].view.sightings == 2
 
 
 def test_same_assertion_in_two_submissions_merges(orgs: Store) -> None:
@@ -93,7 +95,7 @@ def test_same_assertion_in_two_submissions_merges(orgs: Store) -> None:
     r2 = ingest(orgs, b, source="PhishGuard", now=NOW)
     assert (r1.accepted, r1.merged) == (1, 0)
     assert (r2.accepted, r2.merged) == (0, 1)
-    [hit] = orgs.assertions_about(expand("203.0.113.9"))
+    [hit] = orgs.assertions_about(expand("203.0.113.9"), EVERYTHING)
     assert hit.view.sightings == 2
     assert hit.view.first_seen == dt.datetime(2026, 8, 20, tzinfo=dt.UTC)
     assert hit.view.last_seen == dt.datetime(2026, 10, 5, tzinfo=dt.UTC)
@@ -142,7 +144,7 @@ def test_explicit_tlp_is_a_floor_and_merges_never_loosen(orgs: Store) -> None:
     ingest(orgs, b"198.51.100.1\n198.51.100.2\n", source="Fiji CCU", defaults=green, now=NOW)
     hits = {
         a.view.observable.value: a.view.handling
-        for a in orgs.assertions_about(expand("198.51.100.1") + expand("198.51.100.2"))
+        for a in orgs.assertions_about(expand("198.51.100.1") + expand("198.51.100.2"), EVERYTHING)
     }
     assert hits["198.51.100.1"].tlp is TLP.RED
     assert hits["198.51.100.1"].pap is PAP.RED

@@ -31,3 +31,36 @@ def test_lookup_indexes_exist(store: Store) -> None:
     indexes = {tuple(i["column_names"]) for i in insp.get_indexes("observables")}
     assert ("type", "value") in uniques | indexes
     assert ("registered_domain",) in indexes
+
+
+def test_migrations_downgrade_and_upgrade_again(store: Store) -> None:
+    from alembic import command
+
+    cfg = migrate.alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    assert migrate.current_revision(store.engine) == "0001"
+    migrate.upgrade(store.engine)
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_audit_log_refuses_update_and_delete(store: Store) -> None:
+    import datetime as dt
+
+    import pytest
+    from sqlalchemy import delete, insert, update
+    from sqlalchemy.exc import DBAPIError
+
+    from marsad.store.schema import audit_log
+
+    row = dict(
+        at=dt.datetime.now(dt.UTC), actor="a", org=None, action="read", target="t",
+        purpose=None, outcome="allow", details="{}", prev_hash="0" * 64, hash="1" * 64,
+    )  # fmt: skip
+    with store.engine.begin() as conn:
+        conn.execute(insert(audit_log).values(**row))
+    for stmt in (update(audit_log).values(actor="b"), delete(audit_log)):
+        with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
+            conn.execute(stmt)

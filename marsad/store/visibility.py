@@ -1,0 +1,63 @@
+"""The access policy's grant as a SQL predicate, so bulk reads filter in the database.
+
+This is a direct transcription of `marsad.access.policy.may_see`; a property test keeps the
+two in agreement on both engines. Releasability is stored as a compact JSON list of
+tokens, so "the list contains token T" is a LIKE on the token's exact JSON spelling
+(quotes included, so ``org:Fiji`` never matches ``org:Fiji CCU``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, false, literal, or_, true
+
+from marsad.access.policy import Grant, json_token
+from marsad.model.handling import TLP
+
+_ESCAPE = "\\"
+
+
+def _contains(column: Any, token: str) -> ColumnElement[bool]:
+    raw = json_token(token)
+    for ch in (_ESCAPE, "%", "_"):
+        raw = raw.replace(ch, _ESCAPE + ch)
+    return column.like(f"%{raw}%", escape=_ESCAPE)  # type: ignore[no-any-return]
+
+
+def _any_token(column: Any, tokens: frozenset[str]) -> ColumnElement[bool]:
+    return or_(false(), *(_contains(column, t) for t in sorted(tokens)))
+
+
+def visible(grant: Grant, table: Table) -> ColumnElement[bool]:
+    """Rows of ``table`` (assertions, entities, relationships) the grant covers."""
+    if grant.everything:
+        return true()
+    c = table.c
+    owner_col = c.owner_org_id if "owner_org_id" in c else c.source_org_id
+    own = sorted(grant.own_org_ids)
+    rel = c.releasable_to
+    empty = rel == literal("[]")
+    live = or_(c.retain_until.is_(None), c.retain_until >= grant.today)
+    by_tlp = or_(
+        c.tlp <= grant.open_tlp,
+        and_(
+            c.tlp == TLP.AMBER.rank,
+            or_(
+                _any_token(rel, grant.amber),
+                and_(empty, true() if grant.default_recipient else false()),
+            ),
+        ),
+        and_(
+            c.tlp == TLP.AMBER_STRICT.rank,
+            or_(
+                _any_token(rel, grant.strict),
+                and_(empty, true() if grant.default_recipient else false()),
+            ),
+        ),
+        and_(c.tlp == TLP.RED.rank, _any_token(rel, grant.red)),
+    )
+    mine: list[ColumnElement[bool]] = []
+    if own:
+        mine = [owner_col.in_(own), c.source_org_id.in_(own)]
+    return or_(*mine, and_(live, by_tlp))
