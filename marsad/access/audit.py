@@ -146,7 +146,12 @@ def entries(
     c = audit_log.c
     conds: list[Any] = [
         col == wanted
-        for col, wanted in ((c.actor, actor), (c.org, org), (c.action, action), (c.outcome, outcome))
+        for col, wanted in (
+            (c.actor, actor),
+            (c.org, org),
+            (c.action, action),
+            (c.outcome, outcome),
+        )
         if wanted is not None
     ]
     if since is not None:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from marsad.cli import instance
+from marsad.cli.enrich import enrich_app
 from marsad.cli.output import emit_json, err, out, table
 from marsad.model.errors import MarsadError
 from marsad.model.handling import Region
@@ -28,6 +29,7 @@ org_app = typer.Typer(
     help="Organisations: national units, desks, hubs and private partners.", no_args_is_help=True
 )
 app.add_typer(org_app, name="org")
+app.add_typer(enrich_app, name="enrich")
 
 DbOption = Annotated[
     str | None,
@@ -151,7 +153,7 @@ def _log_path() -> str:
 
 def main() -> None:
     """Entry point: one clear sentence on stderr and a non-zero exit for every failure."""
-    from marsad.cli import access, commands  # noqa: F401  (registers the commands)
+    from marsad.cli import access, commands, handling  # noqa: F401  (registers the commands)
 
     try:
         app()  # standalone: usage errors and --help exit through SystemExit

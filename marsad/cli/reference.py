@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from marsad.cli import access, commands  # noqa: F401  (registers the commands)
+from marsad.cli import access, commands, handling  # noqa: F401  (registers the commands)
 from marsad.cli.app import app
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import msgspec
 
+from marsad.access.agreements import apply_agreement
+from marsad.access.stewardship import agreement_of
 from marsad.formats.gcpause import gc_paused
 from marsad.formats.registry import Format, detect_format, get_format
 from marsad.ingest.batch import SubmissionDefaults, build_batch
@@ -62,13 +64,17 @@ def ingest(
     filename: str | None = None,
     strict: bool = False,
     threat_type: ThreatType | None = None,
+    column_map: dict[str, str] | None = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> ParseReport:
     """Ingest one submission atomically and idempotently; return its parse report."""
     started = time.perf_counter()
-    defaults = defaults or SubmissionDefaults()
     org = store.org(source)
+    agreement = agreement_of(store, org.id)
+    defaults = defaults or SubmissionDefaults()
+    if agreement is not None:  # the source's agreement is a floor no submission loosens
+        defaults = apply_agreement(agreement, defaults)
     digest = hashlib.sha256(raw).hexdigest()
     received_at = now or dt.datetime.now(dt.UTC)
     report = ParseReport(
@@ -99,10 +105,15 @@ def ingest(
     )
     d = store.dialect
     try:
+        if fmt == "auto" and column_map:  # a column mapping chooses the mapped format
+            fmt = "mapped"
         chosen: Format = detect_format(raw) if fmt == "auto" else get_format(fmt)
         report.format = chosen.name
         meta = ParseMeta(
-            filename=filename, default_threat_type=threat_type, received_at=received_at
+            filename=filename,
+            default_threat_type=threat_type,
+            received_at=received_at,
+            column_map=column_map,
         )
         batch = build_batch(
             chosen.parse(raw, meta),

@@ -100,3 +100,17 @@ def test_users_tokens_and_audit(world: Marsad, tmp_path: Path) -> None:
     db.execute("DELETE FROM audit_log WHERE id = 2")
     db.commit()
     assert "entry 2 is missing" in world.run("audit", "verify", ok=False).stderr
+
+
+def test_owner_commands(world: Marsad) -> None:
+    shown = world.json("agreement", "set", "France OFAC", "--tlp", "green", "--reliability", "A")
+    assert (shown["tlp"], shown["reliability"]) == ("green", "A")
+    assert world.json("agreement", "show", "France OFAC")["tlp"] == "green"
+    assert world.json("handling", "tighten", "--as", "France OFAC", "--tlp", "amber") == {
+        "assertions": 1
+    }
+    assert sources(world, "--as", "Fiji CCU") == [("PhishGuard", "TLP:AMBER")]
+    no_owner = world.run("handling", "tighten", "--tlp", "red", ok=False)
+    assert "use --as ORG" in no_owner.stderr
+    unconfirmed = world.run("retention", "purge", "--as", "France OFAC", "--reason", "x", ok=False)
+    assert "--yes" in unconfirmed.stderr

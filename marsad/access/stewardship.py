@@ -1,0 +1,181 @@
+"""What owners do with their records: agreements, tightening handling, retention review.
+
+Only the owner tightens its records' handling (nobody loosens anyone's); after
+``retain_until`` the owner reviews: extend with a reason, or purge. Each step is audited
+in the same transaction as the change it records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, case, delete, func, insert, select, update
+
+from marsad.access import audit
+from marsad.access.policy import Viewer
+from marsad.model.errors import MarsadError
+from marsad.model.handling import PAP, TLP, Handling
+from marsad.store.schema import agreements, assertion_sources, assertions
+from marsad.store.store import Store
+
+
+class NotOwner(MarsadError):
+    """Someone other than the owner tried to change an owner's records."""
+
+
+class Expired(msgspec.Struct, frozen=True, kw_only=True):
+    """Records past retention awaiting their owner's review, per submission."""
+
+    submission_id: int
+    assertions: int
+    retain_until: dt.date
+
+
+def _day(value: Any) -> dt.date:
+    """A date from either engine (SQLite may hand back an ISO string from an aggregate)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def agreement_of(store: Store, org_id: int) -> Handling | None:
+    """The agreement that governs an organisation's submissions, if any."""
+    with store.engine.connect() as conn:
+        raw = conn.execute(
+            select(agreements.c.defaults).where(agreements.c.org_id == org_id)
+        ).scalar_one_or_none()
+    return None if raw is None else msgspec.json.decode(raw, type=Handling)
+
+
+def set_agreement(store: Store, org: str, handling: Handling, actor: Viewer) -> Handling:
+    """Record (or replace) an organisation's agreement."""
+    org_id = store.org(org).id
+    blob = msgspec.json.encode(handling).decode()
+    now = dt.datetime.now(dt.UTC)
+    with store.engine.begin() as conn:
+        done = conn.execute(
+            update(agreements)
+            .where(agreements.c.org_id == org_id)
+            .values(defaults=blob, updated_at=now)
+        ).rowcount
+        if not done:
+            conn.execute(insert(agreements).values(org_id=org_id, defaults=blob, updated_at=now))
+        audit.append(conn, actor=actor.label, org=actor.org_name, action="agreement-set",
+                     target=org, details=msgspec.to_builtins(handling))  # fmt: skip
+    return handling
+
+
+def _owned(viewer: Viewer, submission_id: int | None) -> Any:
+    if viewer.org_id is None:
+        raise NotOwner("only an owner organisation changes its records: use --as ORG")
+    cond = assertions.c.owner_org_id == viewer.org_id
+    if submission_id is not None:
+        cond = and_(
+            cond,
+            assertions.c.id.in_(
+                select(assertion_sources.c.assertion_id).where(
+                    assertion_sources.c.submission_id == submission_id
+                )
+            ),
+        )
+    return cond
+
+
+def tighten(
+    store: Store,
+    viewer: Viewer,
+    *,
+    submission_id: int | None,
+    tlp: TLP | None = None,
+    pap: PAP | None = None,
+    retain_until: dt.date | None = None,
+) -> int:
+    """Make the owner's records at least this strict; returns how many changed."""
+    values: dict[str, Any] = {}
+    c = assertions.c
+    if tlp is not None:
+        values["tlp"] = case((c.tlp < tlp.rank, tlp.rank), else_=c.tlp)
+    if pap is not None:
+        values["pap"] = case((c.pap < pap.rank, pap.rank), else_=c.pap)
+    if retain_until is not None:
+        values["retain_until"] = case(
+            (c.retain_until.is_(None), retain_until),
+            (c.retain_until > retain_until, retain_until),
+            else_=c.retain_until,
+        )
+    if not values:
+        raise MarsadError("say what to tighten: --tlp, --pap or --retain-until")
+    cond = _owned(viewer, submission_id)
+    with store.engine.begin() as conn:
+        changed = conn.execute(update(assertions).where(cond).values(**values)).rowcount
+        audit.append(
+            conn, actor=viewer.label, org=viewer.org_name, action="tighten",
+            target=f"submission {submission_id}" if submission_id else "all own records",
+            details={"tlp": tlp, "pap": pap, "retain_until": str(retain_until or ""),
+                     "assertions": changed},
+        )  # fmt: skip
+    return int(changed)
+
+
+def expired(store: Store, viewer: Viewer, today: dt.date) -> list[Expired]:
+    """The owner's records past retention, grouped by the submission that first brought them."""
+    cond = and_(_owned(viewer, None), assertions.c.retain_until < today)
+    query = (
+        select(
+            assertions.c.first_submission_id,
+            func.count(),
+            func.min(assertions.c.retain_until),
+        )
+        .where(cond)
+        .group_by(assertions.c.first_submission_id)
+        .order_by(assertions.c.first_submission_id)
+    )
+    with store.engine.connect() as conn:
+        return [
+            Expired(submission_id=int(r[0]), assertions=int(r[1]), retain_until=_day(r[2]))
+            for r in conn.execute(query)
+        ]
+
+
+def extend(
+    store: Store,
+    viewer: Viewer,
+    until: dt.date,
+    reason: str,
+    today: dt.date,
+    submission_id: int | None = None,
+) -> int:
+    """Keep expired records until a new date, with the owner's reason on the record."""
+    if until <= today:
+        raise MarsadError(f"the new retention date must be after today ({today}), got {until}")
+    if not reason.strip():
+        raise MarsadError("give a reason for keeping the records (--reason)")
+    cond = and_(_owned(viewer, submission_id), assertions.c.retain_until < today)
+    with store.engine.begin() as conn:
+        changed = conn.execute(update(assertions).where(cond).values(retain_until=until)).rowcount
+        audit.append(conn, actor=viewer.label, org=viewer.org_name, action="retention-extend",
+                     target=f"submission {submission_id}" if submission_id else "all expired",
+                     details={"until": until.isoformat(), "reason": reason,
+                              "assertions": changed})  # fmt: skip
+    return int(changed)
+
+
+def purge(
+    store: Store, viewer: Viewer, reason: str, today: dt.date, submission_id: int | None = None
+) -> int:
+    """Delete the owner's expired records for good (their provenance links go with them)."""
+    if not reason.strip():
+        raise MarsadError("give a reason for the purge (--reason)")
+    cond = and_(_owned(viewer, submission_id), assertions.c.retain_until < today)
+    with store.engine.begin() as conn:
+        ids: list[int] = list(conn.execute(select(assertions.c.id).where(cond)).scalars())
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            conn.execute(
+                delete(assertion_sources).where(assertion_sources.c.assertion_id.in_(chunk))
+            )
+            conn.execute(delete(assertions).where(assertions.c.id.in_(chunk)))
+        audit.append(conn, actor=viewer.label, org=viewer.org_name, action="retention-purge",
+                     target=f"submission {submission_id}" if submission_id else "all expired",
+                     details={"reason": reason, **audit.id_summary(ids)})  # fmt: skip
+    return len(ids)
