@@ -17,6 +17,7 @@ from marsad.access.policy import OPERATOR, Action, may
 from marsad.cli import instance
 from marsad.cli.access import acting
 from marsad.cli.app import AsOption, DbOption, JsonOption, app, print_summary
+from marsad.cli.enrich import enrich_values, enrichment_json, print_enrichment
 from marsad.cli.output import emit_json, err, out, table, when
 from marsad.ingest.batch import SubmissionDefaults
 from marsad.ingest.pipeline import ParseReport, ingest
@@ -290,16 +291,19 @@ def search(
     viewer, grant = acting(store, as_org)
     hits = store.assertions_about(wanted, grant)
     audit.record(store, viewer, "search", value, details=audit.id_summary([a.id for a in hits]))
+    notes = enrich_values(wanted)
     if json:
         emit_json(
             {
                 "query": value,
                 "normalised": [{"type": o.type.value, "value": o.value} for o in wanted],
+                "enrichment": enrichment_json(notes),
                 "assertions": [_assertion_json(a) for a in hits],
             }
         )
         return
     out.print("Searched " + ", ".join(f"{o.type.value} [bold]{o.value}[/]" for o in wanted))
+    print_enrichment(notes)
     table(
         f"{len(hits)} assertions",
         ["value", "threat", "source", "TLP", "PAP", "grading", "first seen", "last seen", "seen"],

@@ -9,7 +9,9 @@ from typing import Any
 
 import typer
 
-from marsad.cli import access, commands, handling  # noqa: F401  (registers the commands)
+from marsad.cli import access, commands, graph, handling  # noqa: F401  (registers the commands)
+from marsad.cli import serve  # noqa: F401  (registers `marsad serve`)
+from marsad.cli import sync  # noqa: F401  (registers `marsad sync`)
 from marsad.cli.app import app
 
 

@@ -96,6 +96,7 @@ submissions = Table(
     Column("relationships", Integer, nullable=False, server_default="0"),
     Column("error", Text, nullable=True),
     UniqueConstraint("source_org_id", "sha256"),
+    Index(None, "completed_at", "id"),  # TAXII date_added order (migration 0003)
 )
 
 observables = Table(
@@ -128,8 +129,11 @@ assertions = Table(
     Column("stix_id", String(100), nullable=True),
     Column("name", Text, nullable=True),
     Column("description", Text, nullable=True),
+    # Set when the source revoked the statement (STIX ``revoked``); never cleared (0003).
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("observable_id", "source_org_id", "threat_type"),
     Index(None, "source_org_id", "threat_type"),
+    Index(None, "last_submission_id", "id"),  # TAXII keyset paging (0003)
 )
 
 assertion_sources = Table(
@@ -251,4 +255,30 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index(None, "at"),
+)
+
+instance_state = Table(
+    "instance_state",
+    metadata,
+    # Small facts of this instance: its TAXII id prefix, federation bookmarks (0003).
+    Column("key", String(400), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+clusters = Table(
+    "clusters",
+    metadata,
+    # The id is the observable id of the cluster's oldest member: stable while it stays.
+    Column("id", Id, primary_key=True, autoincrement=False),
+    Column("size", Integer, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
+cluster_members = Table(
+    "cluster_members",
+    metadata,
+    Column("observable_id", Id, ForeignKey("observables.id"), primary_key=True),
+    Column("cluster_id", Id, ForeignKey("clusters.id"), nullable=False),
+    Index(None, "cluster_id"),
 )
