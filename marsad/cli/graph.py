@@ -172,3 +172,36 @@ def link(
         ["from", "relationship", "to", "reported by", "TLP"],
         [(h.source, h.type, h.target, ", ".join(h.reported_by), ", ".join(h.tlp)) for h in hops],
     )
+
+
+@app.command()
+def priorities(
+    limit: Annotated[int, typer.Option("--limit", help="How many, highest first.")] = 20,
+    by_cluster: Annotated[
+        bool, typer.Option("--clusters", help="Rank clusters instead of single values.")
+    ] = False,
+    as_org: AsOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The work list: observables (or clusters) by priority score, with the reasons."""
+    from marsad.analysis.priorities import observable_scores, ranked, ranked_clusters
+
+    store = instance.open_store(db)
+    viewer, grant = acting(store, as_org)
+    scores, refs = observable_scores(store, viewer, grant)
+    if by_cluster:
+        groups, _ = _groups(store, as_org)
+        items = ranked_clusters(scores, refs, groups, limit)
+    else:
+        items = ranked(scores, refs, limit)
+    audit.record(store, viewer, "priorities", "clusters" if by_cluster else "observables",
+                 details={"items": [i.ref for i in items]})  # fmt: skip
+    if json:
+        emit_json(items)
+        return
+    table(
+        f"Top {len(items)} by priority",
+        ["score", "cluster" if by_cluster else "value", "why"],
+        [(i.score, i.ref, "; ".join(i.reasons)) for i in items],
+    )
