@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from marsad.access import audit
 from marsad.access.policy import OPERATOR, Action, may
-from marsad.cli import instance
+from marsad.cli import instance, profiles
 from marsad.cli.access import acting
 from marsad.cli.app import AsOption, DbOption, JsonOption, app, print_summary
 from marsad.cli.enrich import enrich_values, enrichment_json, print_enrichment
@@ -123,6 +123,23 @@ def ingest_command(
         ThreatType | None,
         typer.Option("--threat-type", help="Threat type for records that carry none (lists)."),
     ] = None,
+    column_map: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="Columns of a CSV/TSV/JSON-lines file: value=COL[,type=COL,threat_type=COL,first_seen=COL,…].",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="Use a column mapping saved with --save-profile."),
+    ] = None,
+    save_profile: Annotated[
+        str | None,
+        typer.Option(
+            "--save-profile", help="Save the column mapping under this name for --profile."
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Reject the whole submission on any bad record.")
     ] = False,
@@ -133,6 +150,9 @@ def ingest_command(
     defaults = _defaults(
         tlp, pap, releasable_to, reliability, credibility, purpose, retain_until, review_at
     )
+    mapping = profiles.resolve(column_map, profile, save_profile)
+    if mapping and fmt not in ("auto", "mapped"):
+        raise UsageError(f"--map/--profile read the mapped format, not --format {fmt}")
     store = instance.open_store(db)
     store.org(source)  # fail before reading large inputs
     reports: list[ParseReport] = []
@@ -148,6 +168,7 @@ def ingest_command(
             defaults=defaults,
             strict=strict,
             threat_type=threat_type,
+            column_map=mapping,
         )
         reports.append(report)
         _audit_submission(store, source, report)
@@ -518,6 +539,10 @@ def demo(
     json: JsonOption = False,
 ) -> None:
     """Create an instance if needed, load the deterministic demo world and print a summary."""
+    from marsad.access.policy import EVERYTHING
+    from marsad.analysis.clusters import save as save_clusters
+    from marsad.analysis.infrastructure import clusters_of, load_graph
+    from marsad.demo.accounts import ensure_accounts
     from marsad.demo.load import load_world
 
     url = db or instance.configured_url()
@@ -525,11 +550,20 @@ def demo(
     instance.save_url(url)
     result = load_world(store, seed=seed, scale=scale, console=None if json else err)
     data = store.summary()
+    accounts = ensure_accounts(store)
+    graph = load_graph(store, EVERYTHING)
+    clusters = save_clusters(store, graph, clusters_of(graph))
     if json:
-        emit_json({"loaded": result, "summary": data})
+        emit_json({"loaded": result, "summary": data, "clusters": clusters, "accounts": accounts})
         return
     out.print(
         f"Demo world loaded into {instance.display_url(url)}: {result['submissions']} submissions in {result['seconds']:.1f}s "
         f"({result['records_per_second']:,.0f} records/s)"
     )
     print_summary(data)
+    out.print(f"{clusters:,} infrastructure clusters (`marsad cluster list`).")
+    table(
+        "Demo accounts (web and API; `marsad token create USER` for an API token)",
+        ["user", "organisation", "role", "password"],
+        [(a.user, a.organisation, a.role.value, a.password) for a in accounts],
+    )

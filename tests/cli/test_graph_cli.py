@@ -26,5 +26,8 @@ def test_analyse_list_show_and_link(demo: Marsad) -> None:
     a, b = view["members"][0], view["members"][-1]
     path = demo.json("link", a, b)["path"]
     assert path and path[0]["source"] in (a, path[0]["source"])
+    users = {u["name"]: u["memberships"] for u in demo.json("user", "list")}
+    assert users["fiji.officer"] == {"Fiji Police Cybercrime Unit": "officer"}
+    assert len(users) == 7  # one per role and kind of organisation, printed by `demo`
     missing = demo.run("cluster", "show", "999999999", ok=False)
     assert missing.returncode == 1 and "no cluster 999999999" in missing.stderr
