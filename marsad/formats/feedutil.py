@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import functools
+import uuid
+from typing import Any, Final
 
 import orjson
 
@@ -13,11 +15,12 @@ from marsad.model.observable import Observable, ObservableType
 
 
 def feed_time(value: Any) -> dt.datetime | None:
-    """A feed's timestamp (``2021-01-17 07:44:46``, ISO 8601, a date) as aware UTC; None if empty."""
+    """A feed's timestamp (``2021-01-17 07:44:46[ UTC]``, ISO 8601, a date) as aware UTC; None if empty."""
     if not value or not isinstance(value, str):
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        text = value.strip().removesuffix(" UTC").replace("Z", "+00:00")
+        parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
@@ -50,3 +53,12 @@ def json_list(raw: bytes, what: str) -> list[Any]:
 def compact(obj: Any) -> str:
     """The raw text kept with a rejected entry."""
     return orjson.dumps(obj).decode()
+
+
+MALWARE_NS: Final = uuid.UUID("6f0d7c9e-3b0a-5f55-9a4e-2c6d2e0d8a11")
+
+
+@functools.lru_cache(maxsize=4096)
+def malware_ref(name: str) -> str:
+    """A malware family's entity ref, the same for the same name in every feed (case-insensitive)."""
+    return f"malware--{uuid.uuid5(MALWARE_NS, name.strip().lower())}"

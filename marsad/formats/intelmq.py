@@ -33,6 +33,8 @@ CLASSIFICATION: Final[dict[str, T]] = {
     "ddos": T.MALICIOUS_ACTIVITY, "blacklist": T.MALICIOUS_ACTIVITY, "proxy": T.ANONYMIZATION,
     "tor": T.ANONYMIZATION, "copyright": T.PIRACY, "masquerade": T.FRAUD,
     "compromised": T.COMPROMISED, "undetermined": T.UNKNOWN, "other": T.MALICIOUS_ACTIVITY,
+    "vulnerable-system": T.VULNERABLE, "vulnerable-service": T.VULNERABLE,
+    "potentially-unwanted-accessible": T.VULNERABLE,
 }  # fmt: skip
 # The reverse for export: our threat type -> classification.type
 TO_CLASSIFICATION: Final[dict[T, str]] = {
@@ -41,7 +43,7 @@ TO_CLASSIFICATION: Final[dict[T, str]] = {
     T.SCANNING: "scanner", T.BRUTE_FORCE: "brute-force", T.EXPLOITATION: "exploit",
     T.ANONYMIZATION: "proxy", T.PIRACY: "copyright", T.FRAUD: "masquerade",
     T.INVESTMENT_SCAM: "masquerade", T.ROMANCE_SCAM: "masquerade", T.BEC: "masquerade",
-    T.UNKNOWN: "undetermined",
+    T.UNKNOWN: "undetermined", T.VULNERABLE: "vulnerable-system",
 }  # fmt: skip
 FIELDS: Final = (("source.url", O.URL), ("source.fqdn", O.DOMAIN), ("source.ip", None),
                  ("source.asn", O.ASN))  # fmt: skip

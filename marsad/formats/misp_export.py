@@ -35,7 +35,7 @@ MISP_TYPES: Final[dict[O, tuple[str, str]]] = {
     O.IBAN: ("iban", "Financial fraud"), O.ASN: ("AS", "Network activity"),
     O.TLS_SHA256: ("x509-fingerprint-sha256", "Network activity"),
 }  # fmt: skip
-NOT_IDS: Final = frozenset({T.UNKNOWN, T.BENIGN})
+NOT_IDS: Final = frozenset({T.UNKNOWN, T.BENIGN, T.VULNERABLE})
 TYPE_TAG: Final = "marsad:observable-type"
 THREAT_TAG: Final = "marsad:threat-type"
 

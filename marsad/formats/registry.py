@@ -2,7 +2,9 @@
 
 A format module exposes NAME, DESCRIPTION, ``sniff(raw) -> bool`` and
 ``parse(raw, meta) -> Iterator[Record]``. Detection tries them most specific first; the
-plain list is the format of last resort.
+plain list is the format of last resort. Formats whose content cannot be told apart from
+another's (OpenPhish's URL list, mapped columns, plain-text reports) never claim a file by
+sniffing: the submitter names them.
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ from typing import NamedTuple
 from marsad.formats import (
     csv_simple,
     feodo,
+    freetext,
     intelmq,
+    mapped,
     misp,
+    openphish,
     phishtank,
     plain,
+    shadowserver,
     spamhaus,
     stix21,
+    threatfox,
     urlhaus,
 )
 from marsad.model.errors import FormatError
@@ -36,7 +43,11 @@ class Format(NamedTuple):
 
 FORMATS: tuple[Format, ...] = tuple(
     Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse)
-    for m in (stix21, misp, intelmq, feodo, phishtank, urlhaus, spamhaus, csv_simple, plain)
+    for m in (
+        *(stix21, misp, intelmq, threatfox, feodo, phishtank, urlhaus, spamhaus, shadowserver),
+        *(freetext, csv_simple, plain),
+        *(openphish, mapped),  # never detected: chosen by name (or by a column mapping)
+    )
 )
 
 

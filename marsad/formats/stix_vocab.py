@@ -219,6 +219,7 @@ EXPORT_INDICATOR_TYPES: Final[dict[T, str]] = {
     T.COMPROMISED: "compromised",
     T.ANONYMIZATION: "anonymization",
     T.UNKNOWN: "unknown",
+    T.VULNERABLE: "unknown",  # a victim's exposed service; the label keeps "vulnerable"
 }  # everything else: malicious-activity
 
 # Properties that become record fields, so they are left out of entity attributes.

@@ -36,6 +36,7 @@ class ThreatType(StrEnum):
     EXPLOITATION = "exploitation"
     COMPROMISED = "compromised"
     ANONYMIZATION = "anonymization"
+    VULNERABLE = "vulnerable"  # an exposed or vulnerable service: a victim's asset
     MALICIOUS_ACTIVITY = "malicious-activity"
     BENIGN = "benign"
     UNKNOWN = "unknown"
@@ -132,6 +133,8 @@ class ParseMeta(msgspec.Struct, frozen=True, kw_only=True):
     filename: str | None = None
     default_threat_type: ThreatType | None = None
     received_at: dt.datetime | None = None
+    # The generic mapped format's columns: our field name -> the file's column name.
+    column_map: dict[str, str] | None = None
 
 
 class AssertionView(msgspec.Struct, frozen=True, kw_only=True):
