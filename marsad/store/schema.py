@@ -282,12 +282,3 @@ cluster_members = Table(
     Column("cluster_id", Id, ForeignKey("clusters.id"), nullable=False),
     Index(None, "cluster_id"),
 )
-
-instance_state = Table(
-    "instance_state",
-    metadata,
-    # Small facts of this instance: its TAXII id prefix, federation bookmarks (0003).
-    Column("key", String(400), primary_key=True),
-    Column("value", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
