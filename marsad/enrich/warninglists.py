@@ -36,7 +36,7 @@ from marsad.enrich.names import EXACT, SUFFIX, NameTable, build_name_table, key_
 from marsad.formats.gcpause import gc_paused
 from marsad.model.observable import ObservableType
 
-FORMAT: Final = 1
+FORMAT: Final = 1  # bump when the compiled arrays or the matching change: caches are keyed by it
 T = ObservableType
 _IP = frozenset({"ip-src", "ip-dst", "ip-src|port", "ip-dst|port", "domain|ip"})
 MISP_ATTRIBUTES: Final[dict[ObservableType, frozenset[str]]] = {
