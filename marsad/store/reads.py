@@ -9,6 +9,7 @@ caller has, and a page asks for one row more than it returns to know whether mor
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -47,7 +48,11 @@ from marsad.store.store import (
     _submission_query,
     handling_of,
 )
-from marsad.store.visibility import visible
+from marsad.store.visibility import visible as _visible_predicate
+
+visible = functools.lru_cache(maxsize=512)(_visible_predicate)
+"""The policy's SQL predicate, built once per grant and table: building it costs more than
+the query it filters (a grant is immutable and hashable; expressions are reusable)."""
 
 LOOKUP_BATCH = 10_000
 """Values per lookup query: under SQLite's 32,766 bind parameters; one array on PostgreSQL."""
