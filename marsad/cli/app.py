@@ -153,9 +153,8 @@ def _log_path() -> str:
 
 def main() -> None:
     """Entry point: one clear sentence on stderr and a non-zero exit for every failure."""
-    from marsad.cli import access, commands, graph, handling  # noqa: F401  (registers the commands)
-    from marsad.cli import serve  # noqa: F401  (registers `marsad serve`)
-    from marsad.cli import sync  # noqa: F401  (registers `marsad sync`)
+    # importing the command modules registers their commands
+    from marsad.cli import access, commands, graph, handling, serve, sync  # noqa: F401
 
     try:
         app()  # standalone: usage errors and --help exit through SystemExit

@@ -9,9 +9,8 @@ from typing import Any
 
 import typer
 
-from marsad.cli import access, commands, graph, handling  # noqa: F401  (registers the commands)
-from marsad.cli import serve  # noqa: F401  (registers `marsad serve`)
-from marsad.cli import sync  # noqa: F401  (registers `marsad sync`)
+# importing the command modules registers their commands
+from marsad.cli import access, commands, graph, handling, serve, sync  # noqa: F401
 from marsad.cli.app import app
 
 
