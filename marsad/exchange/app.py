@@ -18,6 +18,7 @@ from marsad.exchange import (
     api_records,
     api_submissions,
     problems,
+    taxii,
 )
 from marsad.exchange.auth import Settings
 from marsad.exchange.limits import BodyLimit
@@ -53,4 +54,5 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     for module in (api_meta, api_submissions, api_lookup, api_records, api_export):
         app.include_router(module.router, prefix=API_PREFIX)
     # routers: taxii
+    app.include_router(taxii.taxii_router())
     return app

@@ -330,3 +330,6 @@ def _export(world: World) -> st.SearchStrategy[Case]:
         _filters(world), st.one_of(st.none(), st.sampled_from(["stix21", "misp", "intelmq", "pdf"])),
         purpose,
     )  # fmt: skip
+
+
+from tests.exchange import cross_tenant_taxii  # noqa: E402, F401  (registers the TAXII routes)
