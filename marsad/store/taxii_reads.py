@@ -22,7 +22,6 @@ from marsad.store.schema import assertions, observables, organisations, submissi
 from marsad.store.store import Store
 from marsad.store.visibility import visible
 
-
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
