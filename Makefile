@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCALE  ?= 1.0
 
-.PHONY: demo test lint typecheck unit docs bench clean
+.PHONY: demo test lint typecheck unit docs bench bench-feeds clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Marsad needs Python 3.11 or newer"; exit 1; }
@@ -36,5 +36,18 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 
+# IntelMQ, the peer of bench/feeds.py, lives in its own venv: never a Marsad dependency.
+INTELMQ_VENV := bench/.venv-intelmq
+ROWS ?= 200000
+
+$(INTELMQ_VENV)/.installed:
+	$(PYTHON) -m venv $(INTELMQ_VENV)
+	$(INTELMQ_VENV)/bin/pip install -q --upgrade pip
+	$(INTELMQ_VENV)/bin/pip install -q 'intelmq>=3.1,<4'
+	@touch $@
+
+bench-feeds: $(STAMP) $(INTELMQ_VENV)/.installed
+	$(BIN)/python bench/feeds.py --rows $(ROWS)
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache bench/.venv-intelmq
