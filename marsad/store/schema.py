@@ -282,3 +282,45 @@ cluster_members = Table(
     Column("cluster_id", Id, ForeignKey("clusters.id"), nullable=False),
     Index(None, "cluster_id"),
 )
+
+watchlists = Table(
+    "watchlists",
+    metadata,
+    # What an organisation wants to be alerted about (migration 0005).
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # country|asn|cidr|cctld|domain|keyword|…
+    Column("value", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("org_id", "kind", "value"),
+)
+
+alert_channels = Table(
+    "alert_channels",
+    metadata,
+    # Where an organisation's alerts go besides the application: a webhook or an e-mail.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("kind", String(10), nullable=False),  # webhook | email
+    Column("target", String(500), nullable=False),
+    Column("secret", String(200), nullable=True),  # HMAC key of a webhook
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("org_id", "kind", "target"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    # One alert per organisation and observable: later assertions about it add evidence.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("observable_id", Id, ForeignKey("observables.id"), nullable=False),
+    Column("assertion_id", Id, ForeignKey("assertions.id"), nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list of the watchlist entries matched
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivery", Text, nullable=False, server_default="{}"),  # JSON channel -> outcome
+    Column("acked_at", DateTime(timezone=True), nullable=True),
+    Column("acked_by", String(200), nullable=True),
+    UniqueConstraint("org_id", "observable_id"),
+    Index(None, "org_id", "acked_at"),
+)
