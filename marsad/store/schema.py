@@ -324,3 +324,28 @@ alerts = Table(
     UniqueConstraint("org_id", "observable_id"),
     Index(None, "org_id", "acked_at"),
 )
+
+alert_evidence = Table(
+    "alert_evidence",
+    metadata,
+    # Each assertion that matched an alert's watchlists (0006); read through the policy
+    # again at every listing, so evidence the owner has since restricted disappears.
+    Column("alert_id", Id, ForeignKey("alerts.id"), primary_key=True),
+    Column("assertion_id", Id, ForeignKey("assertions.id"), primary_key=True),
+    Column("submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list of the watchlist entries matched
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+alert_runs = Table(
+    "alert_runs",
+    metadata,
+    # Submissions already evaluated against the watchlists (0006): `marsad alerts run`
+    # takes the others.
+    Column(
+        "submission_id", Id, ForeignKey("submissions.id"), primary_key=True, autoincrement=False
+    ),
+    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("raised", Integer, nullable=False),
+    Column("evidence", Integer, nullable=False),
+)
