@@ -131,6 +131,9 @@ assertions = Table(
     Column("description", Text, nullable=True),
     # Set when the source revoked the statement (STIX ``revoked``); never cleared (0003).
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # The owner lets viewers who may not see it learn that a record exists and whom to ask
+    # (correlation and bulk match show "a record exists: ask OWNER", nothing else) (0007).
+    Column("disclose_exists", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("observable_id", "source_org_id", "threat_type"),
     Index(None, "source_org_id", "threat_type"),
     Index(None, "last_submission_id", "id"),  # TAXII keyset paging (0003)
@@ -348,4 +351,17 @@ alert_runs = Table(
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
     Column("raised", Integer, nullable=False),
     Column("evidence", Integer, nullable=False),
+)
+
+sightings = Table(
+    "sightings",
+    metadata,
+    # An organisation's bulk match found this assertion's value in its own data (0007): the
+    # owner learns its record was seen, by whom, how often and when.
+    Column("assertion_id", Id, ForeignKey("assertions.id"), primary_key=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Index(None, "org_id"),
 )
