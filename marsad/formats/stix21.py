@@ -19,21 +19,37 @@ Threat type of an indicator, first that applies: a label that is a ThreatType (o
 synonym); a specific indicator_type (benign, compromised, anonymization); an ``indicates``
 relationship to a malware (by its malware_types); keywords in the name; a kill-chain phase;
 the submission's default; a generic indicator_type (malicious-activity, unknown, …).
+
+Decoding is `stix21_decode` (typed structs for the bulk, orjson for the rest);
+relationships, sightings and object refs are `stix21_refs`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
-import orjson
+import msgspec
 
 from marsad.formats import stix_vocab as V
 from marsad.formats.gcpause import gc_paused
-from marsad.formats.stix_patterns import parse_simple
-from marsad.model.errors import FormatError, InvalidObservable
+from marsad.formats.stix21_decode import (
+    TYPED,
+    UNSEEN,
+    Bundle,
+    LazyDicts,
+    Obj,
+    as_orjson,
+    compact,
+    generic,
+    observe,
+)
+from marsad.formats.stix21_refs import RefReader, SCOEdge
+from marsad.formats.stix_patterns import parse_general, parse_simple
+from marsad.model.errors import InvalidObservable
 from marsad.model.handling import (
     TLP,
     Handling,
@@ -48,7 +64,6 @@ from marsad.model.records import (
     ParseMeta,
     Record,
     Rejected,
-    RelationshipRecord,
     ThreatType,
 )
 
@@ -59,9 +74,10 @@ _REF_OBJECTS: Final = frozenset({"relationship", "sighting", "report", "grouping
 _OBJECT_REFS: Final = {"observed-data": "observed", "report": "refers-to", "grouping": "refers-to"}
 _CONSUMED_EXTENSIONS: Final = frozenset({V.MARSAD_EXTENSION_ID, V.TLP2_EXTENSION_ID})
 _SNIFF_ID: Final = re.compile(rb'"id"\s*:\s*"[a-z0-9-]+--[0-9a-fA-F-]{36}"')
-_UNSEEN: Final = object()
 _ASSERTED_BY_INDICATOR: Final = "value asserted by an indicator of the same bundle"
 _EMPTY: Final[dict[str, Any]] = {}
+_CHUNK: Final = 8192  # objects per list of records handed on (GC paused while building one)
+_MALFORMED: Final = (HandlingError, ValueError, TypeError, AttributeError, KeyError)
 
 
 def sniff(raw: bytes) -> bool:
@@ -75,41 +91,56 @@ def sniff(raw: bytes) -> bool:
 def parse(raw: bytes, meta: ParseMeta) -> Iterator[Record]:
     """Canonical records for every object of the document, located by JSON path.
 
-    Records are made eagerly with the cyclic GC paused: none of them holds a cycle, and
-    letting the collector re-scan a decoded document of millions of dicts costs about half
-    the parse time. The document itself is freed (by refcount) before the GC resumes.
+    The document is decoded now (an unreadable one raises FormatError at once); records
+    follow lazily, a few thousand objects at a time, each batch built with the cyclic GC
+    paused (none of them holds a cycle, and re-scanning millions of young objects costs
+    more than building them).
     """
+    return itertools.chain.from_iterable(_parser(raw, meta, typed=True).chunks())
+
+
+def parse_generic(raw: bytes, meta: ParseMeta) -> Iterator[Record]:
+    """The same records as `parse` by the general path: orjson dicts, no shortcuts."""
+    return itertools.chain.from_iterable(_parser(raw, meta, typed=False).chunks())
+
+
+def _parser(raw: bytes, meta: ParseMeta, *, typed: bool) -> _Parser:
     with gc_paused():
-        return iter(_parse(raw, meta))
+        if typed:
+            try:
+                doc = TYPED.decode(raw)
+            except msgspec.MsgspecError:
+                doc = None
+            if isinstance(doc, list) or (isinstance(doc, Bundle) and doc.type == "bundle"):
+                objs = doc if isinstance(doc, list) else (doc.objects or [])
+                prefix = "$" if isinstance(doc, list) else "$.objects"
+                return _Parser(meta, objs, LazyDicts(raw), prefix)
+        objects, prefix = generic(raw)
+        structs = [msgspec.convert(o, Obj) if isinstance(o, dict) else None for o in objects]
+        return _Parser(meta, structs, objects.__getitem__, prefix, shortcuts=typed)
 
 
-def _parse(raw: bytes, meta: ParseMeta) -> list[Record]:
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise FormatError(
-            f"not valid JSON at line {exc.lineno}, column {exc.colno} (byte {exc.pos}): {exc.msg}"
-        ) from None
-    if isinstance(doc, list):
-        return _Parser(meta).run(doc, "$")
-    if isinstance(doc, dict) and doc.get("type") == "bundle":
-        objects = doc.get("objects") or []
-        if not isinstance(objects, list):
-            raise FormatError("the bundle's objects is not a JSON array")
-        return _Parser(meta).run(objects, "$.objects")
-    if isinstance(doc, dict) and isinstance(doc.get("type"), str):
-        return _Parser(meta).run([doc], "")
-    raise FormatError("not a STIX document: expected a bundle, an array of objects or an object")
-
-
-def _compact(obj: object) -> str:
-    return orjson.dumps(obj).decode()
-
-
-class _Parser:
+class _Parser(RefReader):
     """One parse: the indexes the passes share (markings, indicator and SCO refs)."""
 
-    def __init__(self, meta: ParseMeta) -> None:
+    def __init__(
+        self,
+        meta: ParseMeta,
+        objs: list[Any],
+        dict_of: Callable[[int], Any],
+        prefix: str,
+        *,
+        shortcuts: bool = True,
+    ) -> None:
+        self.objs = objs
+        # shortcuts: the pattern reader's string splitting, canonical values taken as they
+        # are, consumed SCOs recognised at once; without them, the reference path for tests
+        self.shortcuts = shortcuts
+        self.read_pattern = parse_simple if shortcuts else parse_general
+        self.make = observe if shortcuts else V.make_observable
+        self.dict_of = dict_of
+        self.prefix = prefix
+        self.pfx = f"{prefix}[" if prefix else ""
         self.default = meta.default_threat_type or ThreatType.UNKNOWN
         self.meta_default = meta.default_threat_type
         self.tlp_of: dict[str, TLP] = dict(V.STANDARD_TLP_MARKINGS)
@@ -118,70 +149,145 @@ class _Parser:
         self.times: dict[str, dt.datetime | None] = {}
         self.ind_obs: dict[str, list[Observable]] = {}
         self.sco_obs: dict[str, list[Observable]] = {}
+        # observables asserted by indicators with an id: a list while indicators are read,
+        # a set (made at once) for the SCOs, which all come after them
+        self.asserting: list[Observable] = []
         self.asserted: set[Observable] = set()
         # (observable type, raw value) an indicator already normalised: the SCO beside it
         # (the usual shape of a bundle) reuses the result instead of normalising again.
-        self.normalised: dict[tuple[ObservableType | None, str], Observable] = {}
+        self.normalised: dict[ObservableType | None, dict[str, Observable]] = {}
+        # indicator and SCO ids are remembered only when something refers to objects
+        self.need_ids = False
+        self.hash_kinds: dict[tuple[str, str], ObservableType | None] = {}
         self.indicates: dict[str, list[str]] = {}
         self.malware_threat: dict[str, ThreatType] = {}
-        self.sco_edges: list[tuple[list[str], str, list[str], str, Handling | None]] = []
+        self.sco_edges: list[SCOEdge] = []
 
-    def run(self, objects: list[Any], prefix: str) -> list[Record]:
+    def chunks(self) -> Iterator[list[Record]]:
         """Four passes: markings and index, SDOs and indicators, SCOs, ref-bearing objects."""
-        out: list[Record] = []
         primary: list[int] = []
         scos: list[int] = []
         refs: list[int] = []
-        for i, o in enumerate(objects):
-            t = o.get("type") if isinstance(o, dict) else None
-            if t == "marking-definition":
-                out.extend(self._guard(self._marking, o, self._loc(prefix, i, o)))
+        with gc_paused():
+            out = self._index(primary, scos, refs)
+        yield out
+        for group, handler in ((primary, self._primaries), (scos, self._scos)):
+            for start in range(0, len(group), _CHUNK):
+                with gc_paused():
+                    if group is scos and not start:
+                        self.asserted = set(self.asserting)
+                    out = handler(group[start : start + _CHUNK])
+                yield out
+        yield list(self._sco_edges())
+        for start in range(0, len(refs), _CHUNK):
+            with gc_paused():
+                out = []
+                for i in refs[start : start + _CHUNK]:
+                    out.extend(self._guard(self._object, self.dict_of(i), self._loc(i)))
+            yield out
+
+    def _index(self, primary: list[int], scos: list[int], refs: list[int]) -> list[Record]:
+        out: list[Record] = []
+        for i, o in enumerate(self.objs):
+            t = o.type if o is not None else None
+            if type(t) is not str:
+                primary.append(i)  # rejected by the entity path, with the reason
+            elif t == "marking-definition":
+                out.extend(self._guard(self._marking, self.dict_of(i), self._loc(i)))
             elif t in V.SCO_TYPES:
                 scos.append(i)
+                if o.resolves_to_refs is not None or o.belongs_to_refs is not None:
+                    self.need_ids = True
             elif t in _REF_OBJECTS:
                 refs.append(i)
-                if t == "relationship" and o.get("relationship_type") == "indicates":
-                    source, target = str(o.get("source_ref")), str(o.get("target_ref"))
+                self.need_ids = True
+                if t == "relationship" and o.relationship_type == "indicates":
+                    source, target = str(o.source_ref), str(o.target_ref)
                     self.indicates.setdefault(source, []).append(target)
             else:
                 primary.append(i)
                 if t == "malware":
-                    self.malware_threat[str(o.get("id"))] = self._malware_threat(o)
-        guard, handle, loc = self._guard, self._object, self._loc
-        for group in (primary, scos):
-            for i in group:
-                o = objects[i]
-                out.extend(guard(handle, o, loc(prefix, i, o)))
-        out.extend(self._sco_edges())
-        for i in refs:
-            o = objects[i]
-            out.extend(guard(handle, o, loc(prefix, i, o)))
+                    self.malware_threat[str(o.id)] = self._malware_threat(o.malware_types)
         return out
 
-    @staticmethod
-    def _loc(prefix: str, i: int, o: Any) -> str:
-        base = f"{prefix}[{i}]" if prefix else "$"
-        oid = o.get("id") if isinstance(o, dict) else None
+    def _loc(self, i: int) -> str:
+        base = f"{self.prefix}[{i}]" if self.prefix else "$"
+        o = self.objs[i]
+        oid = o.id if o is not None else None
         return f"{base} ({oid})" if isinstance(oid, str) else base
+
+    def _struct(self, i: int) -> Obj:
+        """Object i with every value exactly as orjson reads it (extensions included)."""
+        return msgspec.convert(self.dict_of(i), Obj)
+
+    def _primaries(self, indexes: list[int]) -> list[Record]:
+        out: list[Record] = []
+        objs, unset, indicator, pfx = self.objs, msgspec.UNSET, self._indicator, self.pfx
+        for i in indexes:
+            o = objs[i]
+            oid = o.id if o is not None else None
+            loc = f"{pfx}{i}] ({oid})" if pfx and type(oid) is str else self._loc(i)
+            if o is None or o.type != "indicator":
+                out.extend(self._guard(self._object, self.dict_of(i), loc))
+                continue
+            mark = len(out)
+            try:
+                indicator(o if o.extensions is unset else self._struct(i), i, loc, out)
+            except _MALFORMED as exc:
+                del out[mark:]
+                out.append(self._malformed(i, loc, exc))
+        return out
+
+    def _scos(self, indexes: list[int]) -> list[Record]:
+        out: list[Record] = []
+        objs, unset, sco, pfx = self.objs, msgspec.UNSET, self._sco, self.pfx
+        normalised, asserted, hash_kind = self.normalised, self.asserted, self._hash_kind
+        # the usual SCO beside its indicator, when nothing refers to ids: Consumed at once
+        quick = self.shortcuts and not self.need_ids
+        for i in indexes:
+            o = objs[i]
+            oid = o.id
+            loc = f"{pfx}{i}] ({oid})" if pfx and type(oid) is str else self._loc(i)
+            if quick and o.extensions is unset and not o.object_marking_refs:
+                t = o.type
+                spec = V.VALUE_SCOS.get(t)
+                kind: Any = None
+                if spec is not None:
+                    kind, value = spec[1], getattr(o, spec[0])
+                elif t in V.HASHED_SCOS and type(o.hashes) is dict and len(o.hashes) == 1:
+                    ((name, value),) = o.hashes.items()
+                    kind = hash_kind(t, name)
+                if kind is not None and type(value) is str:
+                    obs = normalised.get(kind, _EMPTY).get(value)
+                    if obs is not None and obs in asserted:
+                        out.append(Consumed(location=loc, what=_ASSERTED_BY_INDICATOR))
+                        continue
+            mark = len(out)
+            try:
+                sco(o if o.extensions is unset else self._struct(i), i, loc, out)
+            except _MALFORMED as exc:
+                del out[mark:]
+                out.append(self._malformed(i, loc, exc))
+        return out
+
+    def _malformed(self, i: int, loc: str, exc: Exception) -> Rejected:
+        o = self.dict_of(i)
+        return Rejected(location=loc, reason=f"malformed {o.get('type')}: {exc}", raw=compact(o))
 
     def _guard(self, handler: Any, o: Any, loc: str) -> list[Record]:
         """Run one object's handler; malformed content rejects that object, never the file."""
         if not isinstance(o, dict):
-            return [Rejected(location=loc, reason="not a JSON object", raw=_compact(o))]
+            return [Rejected(location=loc, reason="not a JSON object", raw=compact(o))]
         try:
             return list(handler(o, loc))
-        except (HandlingError, ValueError, TypeError, AttributeError, KeyError) as exc:
+        except _MALFORMED as exc:
             reason = f"malformed {o.get('type')}: {exc}"
-            return [Rejected(location=loc, reason=reason, raw=_compact(o))]
+            return [Rejected(location=loc, reason=reason, raw=compact(o))]
 
     def _object(self, o: dict[str, Any], loc: str) -> Iterable[Record]:
         t = o.get("type")
         if not isinstance(t, str):
-            return [Rejected(location=loc, reason="object without a type", raw=_compact(o))]
-        if t == "indicator":
-            return self._indicator(o, loc)
-        if t in V.SCO_TYPES:
-            return self._sco(o, t, loc)
+            return [Rejected(location=loc, reason="object without a type", raw=compact(o))]
         if t == "relationship":
             return self._relationship(o, loc)
         if t == "sighting":
@@ -191,7 +297,7 @@ class _Parser:
                 Consumed(location=loc, what=f"extension-definition {o.get('name', '')}".strip())
             ]
         if not isinstance(o.get("id"), str):
-            return [Rejected(location=loc, reason=f"{t} without an id", raw=_compact(o))]
+            return [Rejected(location=loc, reason=f"{t} without an id", raw=compact(o))]
         out: list[Record] = [self._entity(o, t, loc)]
         if t in _OBJECT_REFS:
             out.extend(self._object_refs(o, _OBJECT_REFS[t], loc))
@@ -201,8 +307,8 @@ class _Parser:
     def _time(self, value: Any) -> dt.datetime | None:
         if not isinstance(value, str):
             return None
-        found = self.times.get(value, _UNSEEN)
-        if found is _UNSEEN:
+        found = self.times.get(value, UNSEEN)
+        if found is UNSEEN:
             try:
                 parsed: dt.datetime | None = dt.datetime.fromisoformat(value)
             except ValueError:
@@ -214,9 +320,7 @@ class _Parser:
             self.times[value] = found = parsed
         return found  # type: ignore[return-value]
 
-    def _handling(self, o: dict[str, Any]) -> Handling | None:
-        marks = o.get("object_marking_refs")
-        ext = o.get("extensions")
+    def _handling(self, marks: Any, ext: Any) -> Handling | None:
         mine = ext.get(V.MARSAD_EXTENSION_ID) if ext else None
         tlp: TLP | None = None
         if marks:
@@ -226,11 +330,14 @@ class _Parser:
                     tlp = found
         if not mine:
             return None if tlp is None else self.by_tlp[tlp]
-        key = (tlp, *(_compact(mine[k]) if k in mine else None for k in V.EXTENSION_KEYS))
+        key = (tlp, *(compact(mine[k]) if k in mine else None for k in V.EXTENSION_KEYS))
         cached = self.handling_cache.get(key)
         if cached is None:
             cached = self.handling_cache[key] = V.handling_from_extension(tlp or TLP.AMBER, mine)
         return cached
+
+    def _dict_handling(self, o: dict[str, Any]) -> Handling | None:
+        return self._handling(o.get("object_marking_refs"), o.get("extensions"))
 
     def _marking(self, o: dict[str, Any], loc: str) -> Iterator[Record]:
         oid = o.get("id")
@@ -249,30 +356,32 @@ class _Parser:
         yield Consumed(location=loc, what=f"{tlp.label} marking-definition")
 
     # -- indicators and observables ------------------------------------------------
-    def _indicator(self, o: dict[str, Any], loc: str) -> list[Record]:
-        pattern = o.get("pattern")
+    def _indicator(self, o: Obj, i: int, loc: str, out: list[Record]) -> None:
+        pattern = o.pattern
         comparisons = None
-        if isinstance(pattern, str) and o.get("pattern_type", "stix") == "stix":
-            comparisons = parse_simple(pattern)
+        if isinstance(pattern, str) and o.pattern_type == "stix":
+            comparisons = self.read_pattern(pattern)
         if comparisons is None:
-            return [self._entity(o, "indicator", loc)]
-        ext = o.get("extensions")
+            out.append(self._entity(self.dict_of(i), "indicator", loc))
+            return
+        ext = o.extensions
         mine = (ext.get(V.MARSAD_EXTENSION_ID) if ext else None) or _EMPTY
-        seen, conf = mine.get("sightings"), o.get("confidence")
-        oid = o.get("id")
-        common: dict[str, Any] = {
-            "threat_type": self._indicator_threat(o),
-            "location": loc,
-            "first_seen": self._time(o.get("valid_from")),
-            "last_seen": self._time(mine.get("last_seen")) if mine else None,
-            "confidence": conf if type(conf) is int and 0 <= conf <= 100 else None,
-            "sightings": seen if type(seen) is int and seen > 0 else 1,
-            "handling": self._handling(o),
-            "stix_id": oid,
-            "name": o.get("name"),
-            "description": o.get("description"),
-        }
-        out: list[Record] = []
+        seen, conf, oid = mine.get("sightings"), o.confidence, o.id
+        if type(oid) is not str:
+            oid = as_orjson(oid)
+        threat = self._indicator_threat(o)
+        when = o.valid_from
+        first: Any = self.times.get(when, UNSEEN) if type(when) is str else None
+        if first is UNSEEN:
+            first = self._time(when)
+        last = self._time(mine.get("last_seen")) if mine else None
+        confidence = conf if type(conf) is int and 0 <= conf <= 100 else None
+        sightings = seen if type(seen) is int and seen > 0 else 1
+        marks = o.object_marking_refs
+        handling = self._handling(marks, ext) if marks or ext else None
+        name, description = o.name, o.description
+        if type(name) is int or type(description) is int:
+            name, description = as_orjson(name), as_orjson(description)
         found: list[Observable] = []
         unmapped = False
         for sco, path, value in comparisons:
@@ -281,83 +390,113 @@ class _Parser:
                 unmapped = True
                 continue
             try:
-                obs = V.make_observable(kind, value, sco)
+                obs = self.make(kind, value, sco)
             except InvalidObservable as exc:
                 reason = f"{sco}:{path} {value[:80]!r}: {exc.reason}"
-                out.append(Rejected(location=loc, reason=reason, raw=_compact(o)))
+                out.append(Rejected(location=loc, reason=reason, raw=compact(self.dict_of(i))))
                 continue
-            self.normalised[(kind, value)] = obs
+            by_value = self.normalised.get(kind)
+            if by_value is None:
+                by_value = self.normalised[kind] = {}
+            by_value[value] = obs
             found.append(obs)
-            out.append(AssertionRecord(observable=obs, **common))
+            out.append(
+                AssertionRecord(
+                    observable=obs,
+                    threat_type=threat,
+                    location=loc,
+                    first_seen=first,
+                    last_seen=last,
+                    confidence=confidence,
+                    sightings=sightings,
+                    handling=handling,
+                    stix_id=oid,
+                    name=name,
+                    description=description,
+                )
+            )
         if unmapped:
-            out.append(self._entity(o, "indicator", loc))
+            out.append(self._entity(self.dict_of(i), "indicator", loc))
         if found and isinstance(oid, str):
-            self.ind_obs[oid] = found
-            self.asserted.update(found)
-        return out
+            if self.need_ids:
+                self.ind_obs[oid] = found
+            self.asserting.extend(found)
 
-    def _indicator_threat(self, o: dict[str, Any]) -> ThreatType:
-        for label in o.get("labels") or ():
-            found = V.LABEL_THREAT.get(label) if isinstance(label, str) else None
-            if found is not None:
-                return found
-        kinds = [k for k in o.get("indicator_types") or () if isinstance(k, str)]
+    def _indicator_threat(self, o: Obj) -> ThreatType:
+        labels, kinds = o.labels, o.indicator_types or ()
+        if labels:
+            for label in labels:
+                found = V.LABEL_THREAT.get(label) if isinstance(label, str) else None
+                if found is not None:
+                    return found
         for kind in kinds:
-            if kind in V.SPECIFIC_INDICATOR_TYPES:
+            if isinstance(kind, str) and kind in V.SPECIFIC_INDICATOR_TYPES:
                 return V.INDICATOR_TYPE_THREAT[kind]
-        for target in self.indicates.get(str(o.get("id")), ()):
-            if target in self.malware_threat:
-                return self.malware_threat[target]
-        for text in (o.get("name"), o.get("description")):
-            if isinstance(text, str) and (found := V.keyword_threat(text)) is not None:
-                return found
-        for phase in o.get("kill_chain_phases") or ():
+        if self.indicates:
+            for target in self.indicates.get(str(o.id), ()):
+                if target in self.malware_threat:
+                    return self.malware_threat[target]
+        name, description = o.name, o.description
+        if isinstance(name, str) and (found := V.keyword_threat(name)) is not None:
+            return found
+        if isinstance(description, str) and (found := V.keyword_threat(description)) is not None:
+            return found
+        for phase in o.kill_chain_phases or ():
             found = V.KILL_CHAIN_THREAT.get(phase.get("phase_name"))
             if found is not None:
                 return found
         if self.meta_default is not None:
             return self.meta_default
         for kind in kinds:
-            if kind in V.INDICATOR_TYPE_THREAT:
+            if isinstance(kind, str) and kind in V.INDICATOR_TYPE_THREAT:
                 return V.INDICATOR_TYPE_THREAT[kind]
         return ThreatType.UNKNOWN
 
     @staticmethod
-    def _malware_threat(o: dict[str, Any]) -> ThreatType:
-        for kind in o.get("malware_types") or ():
+    def _malware_threat(kinds: Any) -> ThreatType:
+        for kind in kinds or ():
             if isinstance(kind, str) and kind in V.MALWARE_TYPE_THREAT:
                 return V.MALWARE_TYPE_THREAT[kind]
         return ThreatType.MALWARE
 
-    def _sco(self, o: dict[str, Any], t: str, loc: str) -> list[Record]:
+    def _sco(self, o: Obj, i: int, loc: str, out: list[Record]) -> None:
+        t: str = o.type
         spec = V.VALUE_SCOS.get(t)
         raw_values: list[tuple[ObservableType | None, str]]
         if spec is not None:
-            value = o.get(spec[0])
+            value = getattr(o, spec[0])
             if value is None or isinstance(value, dict | list):
-                return [Rejected(location=loc, reason=f"{t} without {spec[0]}", raw=_compact(o))]
-            raw_values = [(spec[1], str(value))]
+                out.append(self._rejected(i, loc, f"{t} without {spec[0]}"))
+                return
+            raw_values = [(spec[1], value if type(value) is str else str(as_orjson(value)))]
         elif t in V.HASHED_SCOS or t == "x509-certificate":
-            hashes = o.get("hashes") or {}
-            raw_values = [(k, str(v)) for n, v in hashes.items() if (k := V.hash_type(t, n))]
+            hashes = o.hashes or {}
+            raw_values = [
+                (k, str(as_orjson(v))) for n, v in hashes.items() if (k := self._hash_kind(t, n))
+            ]
             if not raw_values:
                 reason = f"{t} without a hash we track (MD5, SHA-1, SHA-256, SHA-512, SSDEEP, TLSH)"
                 if t == "x509-certificate":
                     reason = "x509-certificate without a SHA-256 fingerprint"
-                return [Rejected(location=loc, reason=reason, raw=_compact(o))]
+                out.append(self._rejected(i, loc, reason))
+                return
         else:
-            reason = f"unsupported observable type {t}"
-            return [Rejected(location=loc, reason=reason, raw=_compact(o))]
-        handling = self._handling(o) if "object_marking_refs" in o or "extensions" in o else None
-        oid = o.get("id")
-        out: list[Record] = []
+            out.append(self._rejected(i, loc, f"unsupported observable type {t}"))
+            return
+        marks, ext = o.object_marking_refs, o.extensions
+        handling = self._handling(marks, ext) if marks or ext else None
+        oid = o.id
+        if type(oid) is not str:
+            oid = as_orjson(oid)
         found: list[Observable] = []
         for kind, value in raw_values:
-            try:
-                obs = self.normalised.get((kind, value)) or V.make_observable(kind, value, t)
-            except InvalidObservable as exc:
-                out.append(Rejected(location=loc, reason=exc.reason, raw=_compact(o)))
-                continue
+            obs = self.normalised.get(kind, _EMPTY).get(value)
+            if obs is None:
+                try:
+                    obs = self.make(kind, value, t)
+                except InvalidObservable as exc:
+                    out.append(self._rejected(i, loc, exc.reason))
+                    continue
             found.append(obs)
             if obs in self.asserted:
                 out.append(Consumed(location=loc, what=_ASSERTED_BY_INDICATOR))
@@ -371,22 +510,23 @@ class _Parser:
                     stix_id=oid,
                 )
             )
-        if found and isinstance(oid, str):
+        if found and isinstance(oid, str) and self.need_ids:
             self.sco_obs[oid] = found
             for prop, rel in V.SCO_REF_PROPS.items():
-                if targets := o.get(prop):
+                if targets := getattr(o, prop):
                     refs = [f.ref for f in found]
-                    self.sco_edges.append((refs, rel, list(targets), loc, handling))
-        return out
+                    listed = [as_orjson(x) for x in targets]
+                    self.sco_edges.append((refs, rel, listed, loc, handling))
 
-    def _sco_edges(self) -> Iterator[Record]:
-        for sources, rel, targets, loc, handling in self.sco_edges:
-            for target in targets:
-                for s in sources:
-                    for t in self._expand(target):
-                        yield RelationshipRecord(
-                            source_ref=s, target_ref=t, type=rel, location=loc, handling=handling
-                        )
+    def _hash_kind(self, sco: str, name: str) -> ObservableType | None:
+        key = (sco, name)
+        found = self.hash_kinds.get(key, UNSEEN)
+        if found is UNSEEN:
+            found = self.hash_kinds[key] = V.hash_type(sco, name)
+        return found  # type: ignore[return-value]
+
+    def _rejected(self, i: int, loc: str, reason: str) -> Rejected:
+        return Rejected(location=loc, reason=reason, raw=compact(self.dict_of(i)))
 
     # -- entities and relationships -------------------------------------------------
     def _entity(self, o: dict[str, Any], kind: str, loc: str) -> EntityRecord:
@@ -398,81 +538,7 @@ class _Parser:
             location=loc,
             description=desc if isinstance(desc, str) else None,
             attributes={k: v for k, v in o.items() if k not in V.ENTITY_FIELDS},
-            handling=self._handling(o),
+            handling=self._dict_handling(o),
             first_seen=self._time(o.get("first_seen") or o.get("first_observed")),
             last_seen=self._time(o.get("last_seen") or o.get("last_observed")),
         )
-
-    def _expand(self, ref: Any) -> list[str]:
-        """The refs a STIX id stands for: observables for indicators and SCOs, else itself."""
-        ref = str(ref)
-        found = self.ind_obs.get(ref) or self.sco_obs.get(ref)
-        return [f.ref for f in found] if found else [ref]
-
-    def _edges(
-        self, o: dict[str, Any], loc: str, source: Any, target: Any, rel: str, **kw: Any
-    ) -> Iterator[Record]:
-        handling = self._handling(o)
-        oid = o.get("id")
-        for s in self._expand(source):
-            for t in self._expand(target):
-                yield RelationshipRecord(
-                    source_ref=s,
-                    target_ref=t,
-                    type=rel,
-                    location=loc,
-                    stix_id=oid,
-                    handling=handling,
-                    **kw,
-                )
-
-    def _relationship(self, o: dict[str, Any], loc: str) -> Iterator[Record]:
-        src, tgt, rel = o.get("source_ref"), o.get("target_ref"), o.get("relationship_type")
-        if not (isinstance(src, str) and isinstance(tgt, str) and isinstance(rel, str)):
-            reason = "relationship without source_ref, target_ref or relationship_type"
-            yield Rejected(location=loc, reason=reason, raw=_compact(o))
-            return
-        attrs = {k: o[k] for k in ("description", "confidence", "created_by_ref") if k in o}
-        first, last = self._time(o.get("start_time")), self._time(o.get("stop_time"))
-        yield from self._edges(
-            o, loc, src, tgt, rel, first_seen=first, last_seen=last, attributes=attrs
-        )
-
-    def _sighting(self, o: dict[str, Any], loc: str) -> Iterator[Record]:
-        target = o.get("sighting_of_ref")
-        if not isinstance(target, str):
-            yield Rejected(location=loc, reason="sighting without sighting_of_ref", raw=_compact(o))
-            return
-        where = o.get("where_sighted_refs") or [None]
-        source = where[0] or o.get("created_by_ref") or o.get("id")
-        attrs = {"count": o.get("count", 1)}
-        for k in ("where_sighted_refs", "observed_data_refs", "summary", "description"):
-            if k in o:
-                attrs[k] = o[k]
-        first, last = self._time(o.get("first_seen")), self._time(o.get("last_seen"))
-        yield from self._edges(
-            o,
-            loc,
-            source,
-            target,
-            "sighting-of",
-            first_seen=first,
-            last_seen=last,
-            attributes=attrs,
-        )
-
-    def _object_refs(self, o: dict[str, Any], rel: str, loc: str) -> Iterator[Record]:
-        attrs = {"count": o["number_observed"]} if "number_observed" in o else {}
-        first = self._time(o.get("first_observed"))
-        last = self._time(o.get("last_observed"))
-        for target in o.get("object_refs") or ():
-            yield from self._edges(
-                o,
-                loc,
-                o["id"],
-                target,
-                rel,
-                first_seen=first,
-                last_seen=last,
-                attributes=attrs,
-            )

@@ -51,6 +51,11 @@ def parse_simple(pattern: str) -> list[Comparison] | None:
                     _heads[head] = found
             if found is not None:
                 return [(found[0], found[1], literal)]
+    return parse_general(pattern)
+
+
+def parse_general(pattern: str) -> list[Comparison] | None:
+    """`parse_simple` without its string-splitting shortcut (the reference for tests)."""
     single = _SINGLE.fullmatch(pattern)
     if single is not None:
         return [_comparison(*single.groups())]

@@ -21,6 +21,7 @@ from marsad.model.normalize import registered_domain
 from marsad.model.observable import ObservableType
 from marsad.model.records import (
     AssertionRecord,
+    Consumed,
     EntityRecord,
     Record,
     Rejected,
@@ -51,7 +52,9 @@ class Batch(msgspec.Struct, kw_only=True):
     """
 
     handling: list[tuple[Any, ...]] = msgspec.field(default_factory=list)
-    assertions: list[list[Any]] = msgspec.field(default_factory=list)
+    assertions: list[Any] = msgspec.field(default_factory=list)
+    # rows a streaming writer has written already and that merged again since
+    late: list[tuple[Any, ...]] = msgspec.field(default_factory=list)
     entities: list[list[Any]] = msgspec.field(default_factory=list)
     relationships: list[list[Any]] = msgspec.field(default_factory=list)
     rejections: list[tuple[str, str, str]] = msgspec.field(default_factory=list)
@@ -214,103 +217,175 @@ def build_batch(
     progress: Callable[[int], None] | None = None,
 ) -> Batch:
     """Group records into merged rows; ``time``/``date`` bind values for the target engine."""
-    with gc_paused():
-        return _build_batch(records, defaults, received_at, time=time, date=date, progress=progress)
+    builder = BatchBuilder(defaults, received_at, time=time, date=date, progress=progress)
+    builder.add(records)
+    return builder.finish()
 
 
-def _build_batch(
-    records: Iterable[Record],
-    defaults: SubmissionDefaults,
-    received_at: dt.datetime,
-    *,
-    time: Callable[[dt.datetime | None], Any],
-    date: Callable[[dt.date | None], Any],
-    progress: Callable[[int], None] | None,
-) -> Batch:
-    batch = Batch()
-    profiles = _Profiles(defaults, date)
-    merged: dict[tuple[str, str, str], list[Any]] = {}
-    entities: dict[str, list[Any]] = {}
-    rels: dict[tuple[str, str, str], list[Any]] = {}
-    seen_at = time(received_at)
-    default_hid = profiles.hid(None)
-    n = 0
-    for rec in records:
-        n += 1
-        if progress is not None and not n & 0x3FFF:
-            progress(n)
-        if type(rec) is AssertionRecord:
-            obs = rec.observable
-            # StrEnum members are str: they key the dict and bind as text without .value
-            key = (obs.type, obs.value, rec.threat_type)
-            hid = default_hid if rec.handling is None else profiles.hid(rec.handling)
-            first = time(rec.first_seen) if rec.first_seen else seen_at
-            last = time(rec.last_seen) if rec.last_seen else first
-            row = merged.get(key)
-            if row is None:
-                rd = domain_of(obs.type, obs.value) if obs.type in _DOMAIN_BEARING else None
-                merged[key] = [
-                    key[0],
-                    key[1],
-                    rd,
-                    key[2],
-                    first,
-                    last,
-                    rec.sightings,
-                    rec.confidence,
-                    hid,
-                    rec.location,
-                    rec.stix_id,
+class BatchBuilder:
+    """Merges records into rows as they arrive, so that a writer can stream them.
+
+    `take` hands over the assertion rows made since the last take; a later record with
+    the same key still merges into its row, which then also appears in the finished
+    batch's ``late`` rows (its sightings column holding only the increase), so that
+    writing the taken rows and then upserting the late ones ends in the same store state
+    as writing the whole batch at once.
+    """
+
+    def __init__(
+        self,
+        defaults: SubmissionDefaults,
+        received_at: dt.datetime,
+        *,
+        time: Callable[[dt.datetime | None], Any],
+        date: Callable[[dt.date | None], Any],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.time = time
+        self.progress = progress
+        self.batch = Batch()
+        self.profiles = _Profiles(defaults, date)
+        self.seen_at = time(received_at)
+        self.default_hid = self.profiles.hid(None)
+        # assertion rows (tuples of ASSERTION_COLUMNS) in order, and each key's position
+        self.rows: list[tuple[Any, ...]] = []
+        self.index: dict[tuple[str, str, str], int] = {}
+        self.taken = 0  # rows before this position were handed over by `take`
+        self.late_base: dict[int, int] = {}  # taken row that merged again -> its sightings then
+        self.entities: dict[str, list[Any]] = {}
+        self.rels: dict[tuple[str, str, str], list[Any]] = {}
+        self.handling_taken = 0
+
+    def add(self, records: Iterable[Record]) -> None:
+        """Merge more records (the cyclic GC paused: nothing they build is cyclic)."""
+        with gc_paused():
+            self._add(records)
+
+    def take(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Handling profiles and assertion rows made since the last take."""
+        rows = self.rows[self.taken :]
+        self.taken = len(self.rows)
+        return self._new_handling(), rows
+
+    def finish(self) -> Batch:
+        """The batch: what was not taken, late rows, entities, relationships, rejections."""
+        batch, rows = self.batch, self.rows
+        batch.handling = self._new_handling()
+        batch.assertions = rows[self.taken :]
+        batch.late = [
+            (*r[:6], r[6] - base, *r[7:]) for i, base in self.late_base.items() for r in (rows[i],)
+        ]
+        batch.entities = list(self.entities.values())
+        batch.relationships = list(self.rels.values())
+        return batch
+
+    def _new_handling(self) -> list[tuple[Any, ...]]:
+        rows = self.profiles.rows[self.handling_taken :]
+        self.handling_taken = len(self.profiles.rows)
+        return rows
+
+    def _add(self, records: Iterable[Record]) -> None:
+        batch, profiles, time, progress = self.batch, self.profiles, self.time, self.progress
+        rows, index, entities, rels = self.rows, self.index, self.entities, self.rels
+        seen_at, default_hid = self.seen_at, self.default_hid
+        n = batch.records
+        consumed = 0
+        # feeds repeat one timestamp: remember the last one converted
+        prev: Any = None
+        prev_bound: Any = None
+        for rec in records:
+            n += 1
+            if progress is not None and not n & 0x3FFF:
+                progress(n)
+            if type(rec) is AssertionRecord:
+                obs = rec.observable
+                # StrEnum members are str: they key the dict and bind as text without .value
+                key = (obs.type, obs.value, rec.threat_type)
+                h = rec.handling
+                hid = default_hid if h is None else profiles.hid(h)
+                when = rec.first_seen
+                if when is None:
+                    first = seen_at
+                elif when is prev:
+                    first = prev_bound
+                else:
+                    first = prev_bound = time(when)
+                    prev = when
+                when = rec.last_seen
+                last = first if when is None else time(when)
+                at = index.get(key)
+                if at is None:
+                    t = key[0]
+                    index[key] = len(rows)
+                    rows.append(
+                        (
+                            t,
+                            key[1],
+                            domain_of(t, key[1]) if t in _DOMAIN_BEARING else None,
+                            key[2],
+                            first,
+                            last,
+                            rec.sightings,
+                            rec.confidence,
+                            hid,
+                            rec.location,
+                            rec.stix_id,
+                            rec.name,
+                            rec.description,
+                        )
+                    )
+                    continue
+                row = rows[at]
+                if at < self.taken and at not in self.late_base:  # written: fix it up late
+                    self.late_base[at] = row[6]
+                conf = rec.confidence
+                rows[at] = (
+                    *row[:4],
+                    min(row[4], first),
+                    max(row[5], last),
+                    row[6] + rec.sightings,
+                    row[7] if conf is None else max(row[7] or 0, conf),
+                    # never loosen within one submission
+                    hid if row[8] == hid else profiles.stricter(row[8], hid),
+                    *row[9:],
+                )
+            elif type(rec) is Consumed:
+                consumed += 1
+            elif isinstance(rec, EntityRecord):
+                first = time(rec.first_seen) if rec.first_seen else None
+                entities[rec.ref] = [
+                    rec.ref,
+                    rec.kind,
                     rec.name,
                     rec.description,
+                    orjson.dumps(rec.attributes, option=orjson.OPT_SORT_KEYS).decode(),
+                    profiles.hid(rec.handling),
+                    first,
+                    time(rec.last_seen) if rec.last_seen else first,
+                    rec.location,
                 ]
+            elif isinstance(rec, RelationshipRecord):
+                rkey = (rec.source_ref, rec.type, rec.target_ref)
+                existing = rels.get(rkey)
+                if existing is not None:
+                    existing[8] += 1
+                    continue
+                first = time(rec.first_seen) if rec.first_seen else None
+                rels[rkey] = [
+                    rec.source_ref,
+                    rec.type,
+                    rec.target_ref,
+                    profiles.hid(rec.handling),
+                    rec.stix_id,
+                    orjson.dumps(rec.attributes, option=orjson.OPT_SORT_KEYS).decode(),
+                    first,
+                    time(rec.last_seen) if rec.last_seen else first,
+                    1,
+                    rec.location,
+                ]
+            elif isinstance(rec, Rejected):
+                batch.rejections.append((rec.location, rec.reason, rec.raw))
             else:
-                row[4] = min(row[4], first)
-                row[5] = max(row[5], last)
-                row[6] += rec.sightings
-                if rec.confidence is not None:
-                    row[7] = max(row[7] or 0, rec.confidence)
-                if row[8] != hid:  # never loosen within one submission
-                    row[8] = profiles.stricter(row[8], hid)
-        elif isinstance(rec, EntityRecord):
-            first = time(rec.first_seen) if rec.first_seen else None
-            entities[rec.ref] = [
-                rec.ref,
-                rec.kind,
-                rec.name,
-                rec.description,
-                orjson.dumps(rec.attributes, option=orjson.OPT_SORT_KEYS).decode(),
-                profiles.hid(rec.handling),
-                first,
-                time(rec.last_seen) if rec.last_seen else first,
-                rec.location,
-            ]
-        elif isinstance(rec, RelationshipRecord):
-            rkey = (rec.source_ref, rec.type, rec.target_ref)
-            existing = rels.get(rkey)
-            if existing is not None:
-                existing[8] += 1
-                continue
-            first = time(rec.first_seen) if rec.first_seen else None
-            rels[rkey] = [
-                rec.source_ref,
-                rec.type,
-                rec.target_ref,
-                profiles.hid(rec.handling),
-                rec.stix_id,
-                orjson.dumps(rec.attributes, option=orjson.OPT_SORT_KEYS).decode(),
-                first,
-                time(rec.last_seen) if rec.last_seen else first,
-                1,
-                rec.location,
-            ]
-        elif isinstance(rec, Rejected):
-            batch.rejections.append((rec.location, rec.reason, rec.raw))
-        else:
-            batch.consumed += 1
-    batch.records = n
-    batch.handling = profiles.rows
-    batch.assertions = list(merged.values())
-    batch.entities = list(entities.values())
-    batch.relationships = list(rels.values())
-    return batch
+                consumed += 1
+        batch.records = n
+        batch.consumed += consumed

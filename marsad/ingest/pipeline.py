@@ -19,11 +19,12 @@ from marsad.access.agreements import apply_agreement
 from marsad.access.stewardship import agreement_of
 from marsad.formats.gcpause import gc_paused
 from marsad.formats.registry import Format, detect_format, get_format
-from marsad.ingest.batch import SubmissionDefaults, build_batch
+from marsad.ingest.batch import BatchBuilder, SubmissionDefaults
 from marsad.model.errors import FormatError
 from marsad.model.records import ParseMeta, ThreatType
+from marsad.store.engine import checkpoint_later
 from marsad.store.store import RejectionRow, Store
-from marsad.store.writer import write_batch
+from marsad.store.writer import write_batch, write_stream
 
 Progress = Callable[[str, int], None]
 """Called with a phase name and a running count while a submission is processed."""
@@ -93,16 +94,18 @@ def ingest(
         report.format = previous.format
         report.seconds = time.perf_counter() - started
         return report
-    # A pending or rejected earlier attempt with these bytes is resumed in place.
-    report.submission_id = sub_id = store.receive(
-        source_org_id=org.id,
-        raw=raw,
-        sha256=digest,
-        filename=filename,
-        defaults=defaults.handling,
-        received_at=received_at,
-        existing=previous.id if previous is not None else None,
-    )
+    # A pending or rejected earlier attempt with these bytes is resumed in place. The raw
+    # bytes are committed now; their copy into the database file overlaps the parse.
+    with checkpoint_later(store.engine):
+        report.submission_id = sub_id = store.receive(
+            source_org_id=org.id,
+            raw=raw,
+            sha256=digest,
+            filename=filename,
+            defaults=defaults.handling,
+            received_at=received_at,
+            existing=previous.id if previous is not None else None,
+        )
     d = store.dialect
     try:
         if fmt == "auto" and column_map:  # a column mapping chooses the mapped format
@@ -115,60 +118,70 @@ def ingest(
             received_at=received_at,
             column_map=column_map,
         )
-        batch = build_batch(
-            chosen.parse(raw, meta),
+        builder = BatchBuilder(
             defaults,
             received_at,
             time=d.time,
             date=d.date,
             progress=(lambda n: progress("parse", n)) if progress else None,
         )
-    except FormatError as exc:
+        records = chosen.parse(raw, meta)
+        if strict:  # nothing is written before every record is known to be good
+            builder.add(records)
+            batch = builder.finish()
+        # otherwise rows are written while records are parsed: one transaction all the same
+        with store.engine.begin() as conn, gc_paused():  # millions of rows, none cyclic
+            if not strict:
+                batch, counts = write_stream(
+                    conn, d, records, builder, submission_id=sub_id, source_org_id=org.id
+                )
+            elif batch.rejections:
+                batch.assertions, batch.entities, batch.relationships = [], [], []
+                batch.late = []
+                write_batch(conn, d, batch, submission_id=sub_id, source_org_id=org.id)
+            else:
+                counts = write_batch(conn, d, batch, submission_id=sub_id, source_org_id=org.id)
+            report.records = batch.records
+            report.rejected = len(batch.rejections)
+            report.consumed = batch.consumed
+            if progress:
+                progress("store", batch.records)
+            if strict and batch.rejections:
+                report.status = "rejected"
+                report.error = (
+                    f"{report.rejected} record(s) rejected and --strict is set: nothing was stored"
+                )
+                store.finish(
+                    conn,
+                    sub_id,
+                    status="rejected",
+                    format=chosen.name,
+                    error=report.error,
+                    records=batch.records,
+                    rejected=report.rejected,
+                )
+            else:
+                report.status = "ingested"
+                report.accepted, report.merged = counts.accepted, counts.merged
+                report.entities, report.relationships = counts.entities, counts.relationships
+                store.finish(
+                    conn,
+                    sub_id,
+                    status="ingested",
+                    format=chosen.name,
+                    records=batch.records,
+                    accepted=counts.accepted,
+                    merged=counts.merged,
+                    rejected=report.rejected,
+                    entities=counts.entities,
+                    relationships=counts.relationships,
+                )
+    except FormatError as exc:  # also half way through a stream: its transaction rolled back
         report.status, report.error = "rejected", str(exc)
         with store.engine.begin() as conn:
             store.finish(conn, sub_id, status="rejected", format=report.format, error=report.error)
         report.seconds = time.perf_counter() - started
         return report
-    report.records = batch.records
-    report.rejected = len(batch.rejections)
-    report.consumed = batch.consumed
-    if progress:
-        progress("store", batch.records)
-    with store.engine.begin() as conn:
-        if strict and batch.rejections:
-            batch.assertions, batch.entities, batch.relationships = [], [], []
-            write_batch(conn, d, batch, submission_id=sub_id, source_org_id=org.id)
-            report.status = "rejected"
-            report.error = (
-                f"{report.rejected} record(s) rejected and --strict is set: nothing was stored"
-            )
-            store.finish(
-                conn,
-                sub_id,
-                status="rejected",
-                format=chosen.name,
-                error=report.error,
-                records=batch.records,
-                rejected=report.rejected,
-            )
-        else:
-            with gc_paused():  # millions of staged rows: nothing cyclic to collect
-                counts = write_batch(conn, d, batch, submission_id=sub_id, source_org_id=org.id)
-            report.status = "ingested"
-            report.accepted, report.merged = counts.accepted, counts.merged
-            report.entities, report.relationships = counts.entities, counts.relationships
-            store.finish(
-                conn,
-                sub_id,
-                status="ingested",
-                format=chosen.name,
-                records=batch.records,
-                accepted=counts.accepted,
-                merged=counts.merged,
-                rejected=report.rejected,
-                entities=counts.entities,
-                relationships=counts.relationships,
-            )
     report.rejections = [
         RejectionRow(location=loc, reason=reason, raw=raw_text)
         for loc, reason, raw_text in batch.rejections[:REPORTED_REJECTIONS]

@@ -61,23 +61,30 @@ class Dialect:
             f"{name} {'TIMESTAMPTZ' if sqltype == 'TIMESTAMP' and not self.sqlite else sqltype}"
             for name, sqltype in columns
         )
-        if self.sqlite:
-            conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({cols})")
-            if rows:
-                marks = ", ".join("?" for _ in columns)
-                # straight to the driver: SQLAlchemy would inspect every row first
-                raw = conn.connection.driver_connection
-                assert raw is not None
-                raw.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        drop = "" if self.sqlite else " ON COMMIT DROP"
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({cols}){drop}")
+        self.load(conn, table, [name for name, _ in columns], rows)
+
+    def load(
+        self, conn: Connection, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append rows (tuples bind fastest on SQLite) to a staging table."""
+        if not rows:
             return
-        conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({cols}) ON COMMIT DROP")
-        if rows:
-            names = ", ".join(name for name, _ in columns)
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            with raw.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if self.sqlite:
+            # straight to the driver: SQLAlchemy would inspect every row first
+            marks = ", ".join("?" for _ in names)
+            raw.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            return
+        with raw.cursor().copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def clear(self, conn: Connection, table: str) -> None:
+        """Empty a staging table for the next chunk of rows."""
+        conn.exec_driver_sql(f"DELETE FROM {table}" if self.sqlite else f"TRUNCATE {table}")
 
     def executemany(self, conn: Connection, text: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Run one statement over many parameter tuples."""

@@ -154,20 +154,20 @@ def test_explicit_tlp_is_a_floor_and_merges_never_loosen(orgs: Store) -> None:
 def test_failure_inside_the_transaction_leaves_nothing(
     orgs: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = pipeline.write_batch
+    real = pipeline.write_stream
 
     def explode(*args: object, **kwargs: object) -> object:
         real(*args, **kwargs)  # type: ignore[arg-type]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(pipeline, "write_batch", explode)
+    monkeypatch.setattr(pipeline, "write_stream", explode)
     with pytest.raises(RuntimeError):
         ingest(orgs, LIST, source="PhishGuard", now=NOW)
     assert count(orgs, assertions) == 0
     assert count(orgs, observables) == 0
     [sub] = orgs.list_submissions()
     assert sub.status == "pending"  # raw kept, records not in
-    monkeypatch.setattr(pipeline, "write_batch", real)
+    monkeypatch.setattr(pipeline, "write_stream", real)
     assert ingest(orgs, LIST, source="PhishGuard", now=NOW).status == "ingested"
     assert count(orgs, submissions) == 1
 
