@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCALE  ?= 1.0
 
-.PHONY: demo test lint typecheck unit docs bench bench-feeds clean
+.PHONY: demo test lint typecheck unit docs bench bench-feeds bench-taxii clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Marsad needs Python 3.11 or newer"; exit 1; }
@@ -49,5 +49,17 @@ $(INTELMQ_VENV)/.installed:
 bench-feeds: $(STAMP) $(INTELMQ_VENV)/.installed
 	$(BIN)/python bench/feeds.py --rows $(ROWS)
 
+# medallion (the OASIS TAXII 2.1 reference server), the peer of bench/taxii.py, likewise.
+MEDALLION_VENV := bench/.venv-medallion
+
+$(MEDALLION_VENV)/.installed:
+	$(PYTHON) -m venv $(MEDALLION_VENV)
+	$(MEDALLION_VENV)/bin/pip install -q --upgrade pip
+	$(MEDALLION_VENV)/bin/pip install -q 'medallion==3.0.0'
+	@touch $@
+
+bench-taxii: $(STAMP) $(MEDALLION_VENV)/.installed
+	$(BIN)/python bench/taxii.py
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache bench/.venv-intelmq
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache bench/.venv-intelmq bench/.venv-medallion

@@ -201,13 +201,15 @@ def _page(
     if rows:
         headers["X-TAXII-Date-Added-First"] = ts(utc(rows[0].added))
         headers["X-TAXII-Date-Added-Last"] = ts(utc(rows[-1].added))
-    if q is not None and q.ids:
-        _audit_hidden(who, coll, q.ids)
+    if q is not None and q.ids and not more:
+        _audit_hidden(who, coll, tuple(sorted(set(q.ids) - {r.id for r in rows})))
     return rows, paging, headers
 
 
 def _audit_hidden(who: Caller, coll: Collection, ids: tuple[int, ...]) -> None:
     """Ids asked for by name that exist but the policy withholds: an audited denial."""
+    if not ids:
+        return
     shown = {r.id for r in taxii_reads.page(who.store, who.grant, taxii_reads.PageQuery(
         ids=ids, limit=len(ids)))}  # fmt: skip
     hidden = sorted(taxii_reads.existing_ids(who.store, [i for i in ids if i not in shown]))
