@@ -179,3 +179,22 @@ def purge(
                      target=f"submission {submission_id}" if submission_id else "all expired",
                      details={"reason": reason, **audit.id_summary(ids)})  # fmt: skip
     return len(ids)
+
+
+def disclose(store: Store, viewer: Viewer, assertion_id: int, *, on: bool = True) -> None:
+    """Let viewers who may not see one of the owner's records learn it exists (or stop it).
+
+    Correlation and bulk match then show them "a record exists: ask OWNER" and nothing
+    else. The same refusal answers a record that is not the owner's and one that does not
+    exist, so the command cannot probe for records either.
+    """
+    cond = and_(_owned(viewer, None), assertions.c.id == assertion_id)
+    with store.engine.begin() as conn:
+        changed = conn.execute(update(assertions).where(cond).values(disclose_exists=on)).rowcount
+        if changed:
+            audit.append(conn, actor=viewer.label, org=viewer.org_name, action="disclose",
+                         target=f"assertion {assertion_id}", details={"exists": on})  # fmt: skip
+    if not changed:
+        audit.record(store, viewer, "disclose", f"assertion {assertion_id}", outcome="deny",
+                     details={"exists": on})  # fmt: skip
+        raise NotOwner(f"assertion {assertion_id} is not a record owned by {viewer.label}")

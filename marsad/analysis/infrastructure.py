@@ -49,6 +49,8 @@ class Graph(msgspec.Struct, frozen=True, kw_only=True):
     dst: Array
     weight: Array
     kind: list[str]  # relationship type per edge
+    # over-correlating nodes (warninglisted, or in too many submissions): pruned as hubs
+    flagged: Array | None = None
 
 
 class Evidence(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,9 +97,13 @@ def load_graph(store: Store, grant: Grant) -> Graph:
     ids = np.array(sorted(used), dtype=np.int64)
     node = {int(i): k for k, i in enumerate(ids)}
     ref_of = {i: f"{t}:{v}" for i, t, v in obs if i in node}
+    refs = [ref_of[int(i)] for i in ids]
+    from marsad.store.correlation_reads import over_correlated_nodes  # the store's side of it
+
     return Graph(
         ids=ids,
-        refs=[ref_of[int(i)] for i in ids],
+        refs=refs,
+        flagged=over_correlated_nodes(store, grant, ids, refs),
         src=np.array([node[a] for a, _, _ in pairs], dtype=np.int64),
         dst=np.array([node[b] for _, b, _ in pairs], dtype=np.int64),
         weight=np.array([EDGE_WEIGHT.get(k, DEFAULT_WEIGHT) for _, _, k in pairs]),
@@ -116,6 +122,8 @@ def clusters_of(
     graph: Graph, flagged: Array | None = None, rule: HubRule | None = None
 ) -> Clustering:
     """Cluster the graph; labels are observable ids of each cluster's oldest member."""
+    if flagged is None:
+        flagged = graph.flagged
     found = cluster(len(graph.ids), graph.src, graph.dst, graph.weight, flagged, rule)
     labels = np.where(found.labels >= 0, graph.ids[np.maximum(found.labels, 0)], -1)
     return Clustering(labels=labels, hubs=found.hubs, components=found.components)

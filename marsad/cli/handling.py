@@ -143,6 +143,29 @@ def handling_tighten(
         out.print(f"Tightened the handling of {changed:,} assertions owned by {viewer.label}.")
 
 
+@handling_app.command("disclose")
+def handling_disclose(
+    assertion_id: Annotated[int, typer.Argument(help="The owner's assertion id.")],
+    off: Annotated[bool, typer.Option("--off", help="Stop disclosing that it exists.")] = False,
+    as_org: AsOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Let those who may not see a record learn that it exists and whom to ask (owner only)."""
+    store = instance.open_store(db)
+    viewer, _ = acting(store, as_org)
+    stewardship.disclose(store, viewer, assertion_id, on=not off)
+    if json:
+        emit_json({"assertion": assertion_id, "disclose_exists": not off})
+    elif off:
+        out.print(f"Assertion {assertion_id} is hidden again from those who may not see it.")
+    else:
+        out.print(
+            f"Those who may not see assertion {assertion_id} now learn only that it exists "
+            f"and that they may ask {viewer.label}."
+        )
+
+
 @retention_app.command("list")
 def retention_list(as_org: AsOption = None, db: DbOption = None, json: JsonOption = False) -> None:
     """The owner's records past retention, hidden from others until reviewed."""
