@@ -218,7 +218,7 @@ def write_alerts(
     existing: dict[int, int] = {}
     for part in chunked(obs_ids):
         query = select(a.observable_id, a.id).where(a.org_id == org_id, a.observable_id.in_(part))
-        existing.update(dict(conn.execute(query).tuples().all()))
+        existing.update({int(r[0]): int(r[1]) for r in conn.execute(query)})
     missing = [o for o in obs_ids if o not in existing]
     if missing:
         rows = [
@@ -230,14 +230,15 @@ def write_alerts(
     ids: dict[int, int] = {}
     for part in chunked(missing):
         query = select(a.observable_id, a.id).where(a.org_id == org_id, a.observable_id.in_(part))
-        ids.update(dict(conn.execute(query).tuples().all()))
+        ids.update({int(r[0]): int(r[1]) for r in conn.execute(query)})
     ids.update(existing)
     e = alert_evidence.c
     known: set[tuple[int, int]] = set()
     old = sorted(existing.values())
     for part in chunked(old):
         known.update(
-            conn.execute(select(e.alert_id, e.assertion_id).where(e.alert_id.in_(part))).tuples()
+            (int(r[0]), int(r[1]))
+            for r in conn.execute(select(e.alert_id, e.assertion_id).where(e.alert_id.in_(part)))
         )
     evidence = [
         {"alert_id": ids[obs], "assertion_id": assertion, "submission_id": submission_id,
