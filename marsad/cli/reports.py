@@ -1,0 +1,100 @@
+"""Report commands: per-country activity reports, threat assessments, advisories, notices."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from marsad.cli import instance
+from marsad.cli.app import DbOption, JsonOption, app
+from marsad.cli.output import emit_json, out, table
+from marsad.model.errors import MarsadError
+from marsad.products import service
+from marsad.products.activity_data import build_locator, member_countries
+from marsad.products.period import parse_period
+
+report_app = typer.Typer(
+    help="Analytical products: activity reports, assessments, advisories, notices.",
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
+
+OutOption = Annotated[
+    Path, typer.Option("--out", help="Folder the files are written to (created if missing).")
+]
+
+
+def formats_of(text: str, allowed: tuple[str, ...]) -> list[str]:
+    """The comma-separated formats asked for, each one checked."""
+    wanted = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in wanted if f not in allowed]
+    if bad or not wanted:
+        raise MarsadError(
+            f"--format {text!r} is not understood: use a comma-separated list of {', '.join(allowed)}"
+        )
+    return wanted
+
+
+def _show(rows: list[service.Written], seconds: float, json: bool) -> None:
+    if json:
+        emit_json({"reports": rows, "seconds": round(seconds, 2)})
+        return
+    table(
+        f"{len(rows)} reports in {seconds:.1f}s",
+        ["report", "recipient", "handling", "items", "files"],
+        [(r.subject, r.recipient, r.tlp, r.items, "\n".join(r.files)) for r in rows],
+    )
+
+
+@report_app.command("activity")
+def activity(
+    period: Annotated[
+        str, typer.Option("--period", help="2026-10, 2026-Q3, 2026 or 2026-10-01..2026-10-15.")
+    ],
+    country: Annotated[
+        str | None, typer.Option("--country", help="ISO 3166-1 alpha-2 code, e.g. FJ.")
+    ] = None,
+    all_countries: Annotated[
+        bool,
+        typer.Option("--all-countries", help="One report per member country with data."),
+    ] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, pdf, stix, csv, json.")
+    ] = "html",
+    folder: OutOption = Path("."),
+    as_org: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="The recipient (default: the country's national cyber unit); the report "
+            "holds only what the policy lets it see.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Cyber activity report for a country: its infrastructure, victims and what to do."""
+    if (country is None) == (not all_countries):
+        raise MarsadError("give either --country CODE or --all-countries")
+    formats = formats_of(fmt, service.ACTIVITY_FORMATS)
+    span = parse_period(period)
+    store = instance.open_store(db)
+    started = time.perf_counter()
+    locator = build_locator(store)
+    codes = member_countries(store) if all_countries else [str(country)]
+    written = []
+    for code in codes:
+        report, annex = service.activity_report(store, code, span, as_org=as_org, locator=locator)
+        if all_countries and not report.items:
+            continue
+        written.append(service.written(report, service.write(report, annex, formats, folder)))
+    _show(written, time.perf_counter() - started, json)
+    if not json and all_countries and not written:
+        out.print("No member country has data in this period.")
+
+
+__all__ = ["report_app"]

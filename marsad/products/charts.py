@@ -1,0 +1,66 @@
+"""Charts as plain SVG strings: no browser, no plotting library, identical in HTML and PDF.
+
+Pure functions of counts; text is escaped, sizes are fixed so a report's layout is stable.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+_BAR = "#2f6690"
+_W, _ROW = 640, 22
+
+
+def bar_chart(counts: dict[str, int], title: str, limit: int = 15) -> str:
+    """Horizontal bars, largest first (at most ``limit`` rows)."""
+    rows = list(counts.items())[:limit]
+    top = max((n for _, n in rows), default=0) or 1
+    label_w, height = 200, 30 + _ROW * max(len(rows), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" '
+        f'viewBox="0 0 {_W} {height}" role="img" aria-label="{escape(title)}">',
+        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+    ]
+    if not rows:
+        parts.append('<text x="0" y="44" font-size="12">nothing in this period</text>')
+    for i, (label, n) in enumerate(rows):
+        y = 26 + i * _ROW
+        width = max(1, round((_W - label_w - 60) * n / top))
+        parts += [
+            f'<text x="{label_w - 6}" y="{y + 14}" font-size="11" text-anchor="end">'
+            f"{escape(label[:32])}</text>",
+            f'<rect x="{label_w}" y="{y + 2}" width="{width}" height="{_ROW - 6}" fill="{_BAR}"/>',
+            f'<text x="{label_w + width + 4}" y="{y + 14}" font-size="11">{n}</text>',
+        ]
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def column_chart(counts: dict[str, int], title: str) -> str:
+    """Vertical columns in the order given (days of a period), first and last labelled."""
+    rows = list(counts.items())
+    top = max((n for _, n in rows), default=0) or 1
+    height, base, left = 200, 170, 40
+    step = (_W - left - 10) / max(len(rows), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" '
+        f'viewBox="0 0 {_W} {height}" role="img" aria-label="{escape(title)}">',
+        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{base}" x2="{_W - 10}" y2="{base}" stroke="#555"/>',
+        f'<text x="{left - 4}" y="34" font-size="10" text-anchor="end">{top}</text>',
+    ]
+    for i, (label, n) in enumerate(rows):
+        h = (base - 30) * n / top
+        x = left + i * step
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{base - h:.1f}" width="{max(step - 2, 1):.1f}" '
+            f'height="{h:.1f}" fill="{_BAR}"><title>{escape(label)}: {n}</title></rect>'
+        )
+    if rows:
+        parts += [
+            f'<text x="{left}" y="{base + 16}" font-size="10">{escape(rows[0][0])}</text>',
+            f'<text x="{_W - 10}" y="{base + 16}" font-size="10" text-anchor="end">'
+            f"{escape(rows[-1][0])}</text>",
+        ]
+    parts.append("</svg>")
+    return "".join(parts)
