@@ -110,7 +110,7 @@ def build(store: Store, seed: int, n_observables: int = 40) -> World:
             a_id = len(a_rows) + 1
             owner = source if rng.random() < 0.7 else rng.choice(ids)
             retain = rng.choice([None, None, -3, 5])
-            row = {"id": a_id, "observable_id": obs_id, "source_org_id": source,
+            row: dict[str, Any] = {"id": a_id, "observable_id": obs_id, "source_org_id": source,
                    "owner_org_id": owner, "threat_type": rng.choice(["phishing", "c2"]),
                    "sightings": 1, "tlp": rng.randrange(5), "pap": rng.randrange(4),
                    "releasable_to": orjson.dumps(sorted(rng.sample(TOKENS, rng.choice([0, 1, 2])))).decode(),
