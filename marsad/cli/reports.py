@@ -97,4 +97,43 @@ def activity(
         out.print("No member country has data in this period.")
 
 
-__all__ = ["report_app"]
+@report_app.command("assessment")
+def assessment(
+    period: Annotated[
+        str, typer.Option("--period", help="2026-Q3, 2026-10, 2026, or a day range.")
+    ],
+    region: Annotated[
+        str, typer.Option("--region", help="A region (e.g. asia-south-pacific) or global.")
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, pdf, json.")
+    ] = "html",
+    folder: OutOption = Path("."),
+    as_org: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="The reader (default: the region's desk; the hub for global).",
+            show_default=False,
+        ),
+    ] = None,
+    annex_rows: Annotated[
+        int, typer.Option("--annex-rows", help="Items per country in the annex.")
+    ] = 25,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Threat assessment of a region: summary, sources, a chapter per major threat, outlook."""
+    from marsad.products.assessment_data import assessment as build
+    from marsad.products.render import assessment_html
+
+    formats = formats_of(fmt, ("html", "pdf", "json"))
+    span = parse_period(period)
+    store = instance.open_store(db)
+    started = time.perf_counter()
+    result = build(store, region, span, as_org=as_org, annex_rows=annex_rows)
+    stem = f"assessment-{result.region}-{span.label.replace('..', '_')}"
+    files = service.write_pages(stem, lambda: assessment_html(result), result, formats, folder)
+    row = service.Written(subject=f"{result.region} {span.label}", recipient=result.recipient,
+                          tlp=result.tlp, items=len(result.assertion_ids), files=files)  # fmt: skip
+    _show([row], time.perf_counter() - started, json)

@@ -15,6 +15,7 @@ import jinja2
 from marsad.formats.stix21_export import export_bundle
 from marsad.model.records import AssertionView
 from marsad.products.activity import ActivityReport
+from marsad.products.assessment import Assessment
 from marsad.products.charts import bar_chart, column_chart
 
 CSV_COLUMNS = (
@@ -98,3 +99,25 @@ def stix(report: ActivityReport, views: Iterable[AssertionView]) -> bytes:
     """The listed assertions as a STIX 2.1 bundle, each with its own TLP marking."""
     return export_bundle(views, producer=f"Marsad activity report {report.country}",
                          now=report.generated_at)  # fmt: skip
+
+
+def assessment_html(a: Assessment) -> str:
+    """The assessment as one self-contained HTML page."""
+    names = {r.country: r.name for r in a.by_country}
+    return page(
+        "assessment.html.j2",
+        a.tlp,
+        a=a,
+        region_name=a.region.replace("-", " ").title() if a.region != "global" else "Global",
+        chart_threats=bar_chart(a.by_threat_type, "Items by threat type"),
+        chart_time=column_chart(a.over_time, "Items by date first seen"),
+        chart_countries=bar_chart(
+            {f"{names[r.country]}": r.infrastructure + r.victims for r in a.by_country},
+            "Items by country", limit=30,
+        ),
+        chapter_charts=[
+            (column_chart(c.trend, f"{c.threat}: items by date first seen"),
+             bar_chart(c.countries, f"{c.threat}: countries most affected", limit=10))
+            for c in a.chapters
+        ],
+    )  # fmt: skip

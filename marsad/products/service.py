@@ -8,7 +8,7 @@ audited with the statements it disclosed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import msgspec
@@ -112,5 +112,32 @@ def write(
             path.write_bytes(msgspec.json.encode(report))
         else:
             raise MarsadError(f"unknown report format {fmt!r}: use {', '.join(ACTIVITY_FORMATS)}")
+        paths.append(str(path))
+    return paths
+
+
+def write_pages(
+    stem: str,
+    html_text: Callable[[], str],
+    data: object,
+    formats: Sequence[str],
+    folder: Path,
+) -> list[str]:
+    """Write a product as HTML, PDF and its JSON twin under ``folder``; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: list[str] = []
+    page = ""
+    for fmt in formats:
+        path = folder / f"{stem}.{fmt}"
+        if fmt in ("html", "pdf") and not page:
+            page = html_text()
+        if fmt == "html":
+            path.write_text(page, encoding="utf-8")
+        elif fmt == "pdf":
+            path.write_bytes(render.pdf_of(page))
+        elif fmt == "json":
+            path.write_bytes(msgspec.json.encode(data))
+        else:
+            raise MarsadError(f"unknown format {fmt!r} for this product: use html, pdf or json")
         paths.append(str(path))
     return paths

@@ -66,3 +66,16 @@ def test_activity_all_countries_json(db: str, tmp_path: Path) -> None:
 def test_activity_errors_are_one_sentence(db: str, args: list[str], message: str) -> None:
     done = marsad("report", "activity", *args, "--db", db, ok=False)
     assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_assessment_html_and_json(db: str, tmp_path: Path) -> None:
+    done = marsad("report", "assessment", "--region", "asia-south-pacific", "--period",
+                  "2026-Q4", "--format", "html,json", "--out", str(tmp_path), "--db", db,
+                  "--json")  # fmt: skip
+    row = json.loads(done.stdout)["reports"][0]
+    assert (row["recipient"], row["tlp"]) == ("ASP Desk", "TLP:AMBER")
+    data = json.loads((tmp_path / "assessment-asia-south-pacific-2026-Q4.json").read_text())
+    assert data["chapters"][0]["threat"] == "phishing"
+    assert (
+        "Executive summary" in (tmp_path / "assessment-asia-south-pacific-2026-Q4.html").read_text()
+    )

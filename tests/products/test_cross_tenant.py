@@ -14,11 +14,14 @@ import datetime as dt
 import random
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from marsad.access.policy import Grant, Mark, grant_for, may_see
 from marsad.model.handling import TLP
+from marsad.products import render
 from marsad.products.activity_data import build_locator
+from marsad.products.assessment_data import assessment
 from marsad.products.period import parse_period
 from marsad.products.service import activity_report, write
 from marsad.store.store import Store
@@ -55,8 +58,7 @@ class RandomWorld:
                 "retain_until": rng.choice([None, None, TODAY - dt.timedelta(days=3)]),
             }  # fmt: skip
 
-        def plant(typ: str, value: str) -> None:
-            source = rng.choice(names)
+        def plant(typ: str, value: str, source: str) -> None:
             owner = source if rng.random() < 0.7 else rng.choice(names)
             h = handling()
             seen = rng.choice([dt.datetime(2026, 10, 9, tzinfo=dt.UTC)] * 3
@@ -74,15 +76,15 @@ class RandomWorld:
         ips = [f"202.62.120.{n}" for n in range(101, 141)]
         for ip in ips:
             self.direct.add(ip)
-            for _ in range(rng.randint(1, 2)):
-                plant("ipv4", ip)
+            for source in rng.sample(names, rng.randint(1, 2)):
+                plant("ipv4", ip, source)
         for n in range(30):
             dom = f"v{n:03d}q.com.fj"
             self.direct.add(dom)
-            plant("domain", dom)
+            plant("domain", dom, rng.choice(names))
         for n in range(40):
             dom = f"r{n:03d}q.example.com"
-            plant("domain", dom)
+            plant("domain", dom, rng.choice(names))
             for ip in rng.sample(ips, rng.choice([0, 1, 2])):
                 source = rng.choice(names)
                 h = handling()
@@ -129,3 +131,23 @@ def test_every_recipient_gets_exactly_what_the_policy_allows(
         worst = max((world.marks[a].tlp for a in want), default=0)
         assert [t.label for t in TLP].index(report.tlp) >= worst, name
     assert len(sizes) > 2  # the recipients really see different reports
+
+
+def test_the_assessment_holds_exactly_what_each_reader_may_see(store: Store) -> None:
+    world = RandomWorld(store, 3)
+    region_units = {"Fiji CCU", "Suva Desk", "Samoa CCU"}  # FJ and WS are in scope
+    for name, *_ in ORGS:
+        grant = grant_for(store.viewer(name), TODAY)
+        result = assessment(store, "asia-south-pacific", OCTOBER, as_org=name, now=NOW)
+        want = world.expected(grant) | {
+            a for a, m in world.marks.items()
+            if world.in_period[a] and may_see(grant, m) and world.source[a] in region_units
+        }  # fmt: skip
+        assert set(result.assertion_ids) == want, name
+        body = render.assessment_html(result) + msgspec.json.encode(result).decode()
+        listed = {i.value for items in result.annex.values() for i in items}
+        assert listed <= {world.value_of[a] for a in want}, name
+        shown = {world.value_of[a] for a in want}
+        shown |= {ip for d, ip, m in world.rels if d in shown and may_see(grant, m)}
+        leaked = sorted(v for v in set(world.value_of.values()) - shown if v in body)
+        assert not leaked, f"{name} sees {leaked}"
