@@ -23,6 +23,7 @@ from marsad.exchange import (
 from marsad.exchange.auth import Settings
 from marsad.exchange.limits import BodyLimit
 from marsad.store.store import Store
+from marsad.web.app import install as install_web
 
 API_PREFIX = "/api/v1"
 
@@ -55,4 +56,5 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     # routers: taxii
     app.include_router(taxii.taxii_router())
+    install_web(app)  # the pages: same process, same policy door, same route test
     return app

@@ -332,4 +332,5 @@ def _export(world: World) -> st.SearchStrategy[Case]:
     )  # fmt: skip
 
 
-from tests.exchange import cross_tenant_taxii  # noqa: E402, F401  (registers the TAXII routes)
+# The modules below register the TAXII routes and the web pages.
+from tests.exchange import cross_tenant_taxii, cross_tenant_web  # noqa: E402, F401

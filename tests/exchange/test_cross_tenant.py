@@ -31,11 +31,12 @@ from marsad.exchange.app import create_app
 from marsad.exchange.auth import PERMIT_MARK
 from marsad.store.engine import sqlite_url
 from marsad.store.store import Store
+from marsad.web.app import OPEN_ROUTES as WEB_OPEN_ROUTES
 from tests.conftest import PG_URL, _pg_admin
 from tests.exchange.cross_tenant_cases import ROUTE_CASES, Case
 from tests.exchange.tenant_world import World, build_world, leaks
 
-OPEN_ROUTES = {"GET /api/health", "GET /api/openapi.json"}
+OPEN_ROUTES = {"GET /api/health", "GET /api/openapi.json", *WEB_OPEN_ROUTES}
 SCALE = float(os.environ.get("MARSAD_CROSS_TENANT_SCALE", "1"))
 """More cases for a longer run (e.g. 10 overnight); 1 gives the CI budget."""
 PG_SHARE = 0.25

@@ -1,0 +1,75 @@
+"""Languages of the web application: English, Arabic (right to left) and French.
+
+Translations live in gettext catalogues managed with Babel
+(``marsad/web/locale/<lang>/LC_MESSAGES/messages.po``); they are compiled in memory when
+the application starts, so no build step or ``.mo`` file is needed. Each language has its
+own Jinja environment with its translations installed (autoescaping on for every template).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+HERE = Path(__file__).parent
+LOCALE_DIR = HERE / "locale"
+TEMPLATE_DIR = HERE / "templates"
+LANGUAGES: dict[str, tuple[str, str]] = {
+    "en": ("English", "ltr"),
+    "ar": ("العربية", "rtl"),
+    "fr": ("Français", "ltr"),
+}
+DEFAULT = "en"
+LANG_COOKIE = "marsad_lang"
+
+
+@functools.cache
+def translations(lang: str) -> NullTranslations:
+    """The catalogue of ``lang`` compiled from its .po file (English: the messages as written)."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if lang == DEFAULT or not po.is_file():
+        return NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(fp=buf)
+
+
+@functools.cache
+def environment(lang: str) -> Environment:
+    """The Jinja environment of one language."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html"], default=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["languages"] = LANGUAGES
+    return env
+
+
+def pick(cookie: str | None, accept_language: str | None) -> str:
+    """The language: the visitor's choice, else the best of their browser's, else English."""
+    if cookie in LANGUAGES:
+        return cookie
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT
+
+
+def gettext(lang: str) -> Any:
+    """``gettext`` of a language, for messages built in Python."""
+    return translations(lang).gettext
