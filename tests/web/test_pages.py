@@ -1,0 +1,128 @@
+"""Record, cluster, submission and admin pages over HTTP: the policy by URL, uploads, roles."""
+
+from __future__ import annotations
+
+from babel.messages.pofile import read_po
+
+from marsad.access import audit
+from marsad.web.i18n import LOCALE_DIR
+from tests.conftest import DATA
+from tests.web.conftest import GREEN_HOST, PG, RED_VALUE, Browser, WebWorld
+
+MISP = DATA / "misp/feed/5721c2e4-05ec-4af3-9264-411b950d210f.json"
+
+
+def test_nobody_else_reaches_a_red_record_by_url(browser: Browser, web_world: WebWorld) -> None:
+    browser.sign_in("desk.analyst")
+    for path in (f"/observables/domain/{RED_VALUE}", f"/assertions/{web_world.red_assertion}",
+                 f"/submissions/{web_world.red_submission}"):  # fmt: skip
+        response = browser.client.get(path)
+        assert response.status_code == 404, path
+        main = response.text.split('<main id="main"', 1)[1]  # the header echoes the URL typed
+        assert RED_VALUE not in main and PG not in response.text
+    denied = audit.entries(web_world.store, actor="desk.analyst", outcome="deny")
+    assert {d.action for d in denied} == {"read-observable", "read-assertion", "read-submission"}
+    never = browser.client.get("/observables/domain/never-seen.example.org")
+    assert never.status_code == 404  # the same answer as for the hidden value
+    assert not [e for e in audit.entries(web_world.store, outcome="deny")
+                if e.target == "domain:never-seen.example.org"]  # fmt: skip
+
+
+def test_the_owner_reaches_its_red_record(browser: Browser, web_world: WebWorld) -> None:
+    browser.sign_in("pg.user")
+    page = browser.client.get(f"/assertions/{web_world.red_assertion}")
+    assert page.status_code == 200 and RED_VALUE in page.text and "TLP:RED" in page.text
+    assert f'href="/submissions/{web_world.red_submission}"' in page.text
+
+
+def test_observable_page_shows_relationships_and_cluster(browser: Browser) -> None:
+    browser.sign_in("fiji.officer")
+    data = browser.client.get(f"/observables/domain/{GREEN_HOST}", params={"format": "json"}).json()
+    assert [a["source"] for a in data["assertions"]] == ["Fiji CCU"]
+    assert {(r["type"], r["target_ref"]) for r in data["relationships"]} == {
+        ("resolves-to", "ipv4:203.0.113.77")
+    }
+    cluster = browser.client.get(f"/clusters/{data['cluster']}")
+    assert cluster.status_code == 200 and "ipv4:203.0.113.77" in cluster.text
+    graph = browser.client.get(f"/clusters/{data['cluster']}/graph").json()
+    nodes = {e["data"]["id"] for e in graph["elements"] if "source" not in e["data"]}
+    assert nodes == {f"domain:{GREEN_HOST}", "domain:green-shop2.example.net", "ipv4:203.0.113.77"}
+
+
+def test_upload_shows_the_parse_report(browser: Browser, web_world: WebWorld) -> None:
+    browser.sign_in("fiji.officer")
+    token = browser.csrf("/submissions")
+    raw = MISP.read_bytes()
+    response = browser.client.post(
+        "/submissions", data={"csrf_token": token, "format": "auto", "tlp": "green"},
+        files={"file": ("event.json", raw, "application/json")},
+    )  # fmt: skip
+    assert response.status_code == 200 and "Parse report" in response.text
+    assert response.url.path.startswith("/submissions/")
+    number = int(response.url.path.rsplit("/", 1)[1])
+    row = web_world.store.submission(number)
+    assert row.format == "misp" and row.accepted > 0 and f"<dd>{row.accepted}</dd>" in response.text
+    forged = browser.client.post("/submissions", files={"file": ("x.txt", b"1.2.3.4\n")})
+    assert forged.status_code == 403
+    empty = browser.client.post("/submissions", data={"csrf_token": token},
+                                files={"file": ("x.txt", b"")})  # fmt: skip
+    assert empty.status_code == 422 and "empty" in empty.text
+
+
+def test_read_only_users_get_no_upload_form(browser: Browser) -> None:
+    browser.sign_in("desk.analyst")
+    token = browser.csrf()
+    browser.client.post("/session/organisation", data={"org": "Fiji CCU", "csrf_token": token})
+    page = browser.client.get("/submissions").text
+    assert 'type="file"' not in page
+    refused = browser.client.post("/submissions", data={"csrf_token": token},
+                                  files={"file": ("x.txt", b"1.2.3.4\n")})  # fmt: skip
+    assert refused.status_code == 403
+
+
+def test_admin_and_audit_pages_need_their_roles(browser: Browser, web_world: WebWorld) -> None:
+    browser.sign_in("fiji.officer")
+    for path in ("/admin/organisations", "/admin/users", "/admin/audit"):
+        assert browser.client.get(path).status_code == 403, path
+    browser.client.cookies.clear()
+    browser.sign_in("fiji.auditor")
+    audit_page = browser.client.get("/admin/audit", params={"outcome": "deny"})
+    assert audit_page.status_code == 200 and "403" not in audit_page.url.path
+    chain = browser.client.get("/admin/audit/verify").text
+    assert "Hash chain intact" in chain
+    assert browser.client.get("/admin/users").status_code == 403
+    browser.client.cookies.clear()
+    browser.sign_in("hub.admin")
+    users = browser.client.get("/admin/users").text
+    assert "hub.admin" in users and "desk.analyst" in users and "pg.user" not in users
+
+
+def test_catalogues_translate_every_message_with_the_same_placeholders() -> None:
+    import re
+
+    template = read_po((LOCALE_DIR / "messages.pot").open("rb"))
+    wanted = {m.id for m in template if m.id}
+    for lang in ("ar", "fr"):
+        catalogue = read_po((LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb"))
+        done = {m.id: m.string for m in catalogue if m.id and m.string}
+        assert wanted <= set(done), (lang, sorted(wanted - set(done))[:5])
+        for msgid, text in done.items():
+            assert sorted(re.findall(r"%\(\w+\)s", msgid)) == sorted(
+                re.findall(r"%\(\w+\)s", str(text))
+            ), (lang, msgid)
+
+
+def test_the_message_template_is_up_to_date(tmp_path: object) -> None:
+    """Every message of the templates and code is in messages.pot (run pybabel extract)."""
+    from babel.messages.extract import extract_from_dir
+
+    from marsad.web.i18n import HERE
+
+    found = set()
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext.babel_extract")]
+    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n",
+                                        "trim_blocks": "True", "lstrip_blocks": "True"}}  # fmt: skip
+    for _file, _line, message, _comments, _ctx in extract_from_dir(HERE, method_map, options):
+        found.add(message if isinstance(message, str) else message[0])
+    template = {m.id for m in read_po((LOCALE_DIR / "messages.pot").open("rb")) if m.id}
+    assert found == template, sorted(found ^ template)[:5]
