@@ -67,7 +67,11 @@ def normalize_cidr(text: str) -> str:
     if int(prefix) > bits:
         raise InvalidObservable("cidr", text, f"prefix /{int(prefix)} is longer than {bits} bits")
     try:
-        address = normalize_ipv6(address) if bits == 128 else normalize_ipv4(address)
+        if bits == 32:  # feeds send thousands of these: mask the dotted quad as an integer
+            a, b, c, d = map(int, normalize_ipv4(address).split("."))
+            n = (a << 24 | b << 16 | c << 8 | d) & (0xFFFFFFFF << (32 - int(prefix)))
+            return f"{n >> 24}.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}/{int(prefix)}"
+        address = normalize_ipv6(address)
         return str(ipaddress.ip_network(f"{address}/{int(prefix)}", strict=False))
     except InvalidObservable as exc:
         raise InvalidObservable("cidr", text, exc.reason) from None
