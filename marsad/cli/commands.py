@@ -16,6 +16,7 @@ from marsad.access import audit
 from marsad.access.policy import OPERATOR, Action, may
 from marsad.cli import instance, profiles
 from marsad.cli.access import acting
+from marsad.cli.alerts import after_ingest
 from marsad.cli.app import AsOption, DbOption, JsonOption, app, print_summary
 from marsad.cli.enrich import enrich_values, enrichment_json, print_enrichment
 from marsad.cli.output import emit_json, err, out, table, when
@@ -174,6 +175,8 @@ def ingest_command(
         _audit_submission(store, source, report)
         if not json:
             _print_report(report)
+        if report.status == "ingested":
+            after_ingest(store, report.submission_id, quiet=json)
     if json:
         emit_json(reports if len(reports) > 1 else reports[0])
     if any(r.status == "rejected" for r in reports):

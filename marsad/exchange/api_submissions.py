@@ -30,6 +30,7 @@ from marsad.model.handling import (
     parse_tlp,
 )
 from marsad.model.records import ThreatType
+from marsad.products import alerting
 from marsad.store import reads
 
 router = APIRouter(tags=["submissions"])
@@ -130,6 +131,8 @@ async def submit(
         ingest, who.store, raw, source=source, fmt=fmt, defaults=defaults, filename=name,
         strict=strict, threat_type=threat_type,
     )  # fmt: skip
+    if report.status == "ingested":  # alerts for the organisations watching; never fatal
+        await run_in_threadpool(alerting.evaluate_quietly, who.store, report.submission_id)
     await run_in_threadpool(
         who.audit, "submit", name or "-", submission=report.submission_id, status=report.status,
         sha256=report.sha256, accepted=report.accepted, rejected=report.rejected,

@@ -216,4 +216,4 @@ def orgs_with_alerts(store: Store) -> list[tuple[int, str]]:
         .order_by(organisations.c.name)
     )
     with store.engine.connect() as conn:
-        return [(int(i), str(n)) for i, n in conn.execute(query).tuples()]
+        return [(int(i), str(n)) for i, n in conn.execute(query)]

@@ -4,6 +4,7 @@ real SMTP server (aiosmtpd), retries and failures recorded on the alerts, never 
 from __future__ import annotations
 
 import email
+import email.policy
 import hashlib
 import hmac
 import json
@@ -75,7 +76,9 @@ class Inbox:
         self.messages: list[Message] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         return "250 OK"
 
 
