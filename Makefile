@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCALE  ?= 1.0
+SERVE  ?= 1
 
 .PHONY: demo test lint typecheck unit docs bench bench-feeds bench-taxii clean
 
@@ -15,8 +16,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+# The web pages serve htmx and Cytoscape.js from node_modules (npm packages, never copied in).
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+demo: $(STAMP) node_modules/.package-lock.json
 	$(BIN)/marsad demo --scale $(SCALE)
+	$(if $(filter 1,$(SERVE)),$(BIN)/marsad serve --host 127.0.0.1 --port 8000,@echo "SERVE=0: not serving (marsad serve starts the web application)")
 
 lint: $(STAMP)
 	$(BIN)/ruff check marsad tests bench
@@ -25,7 +31,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) node_modules/.package-lock.json
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }  # web browser tests
 	@command -v pdftoppm >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils; }  # product PDF tests
 	$(BIN)/pytest -q -n 2
 

@@ -1,4 +1,4 @@
-"""`marsad serve`: the REST API over the instance, with uvicorn."""
+"""`marsad serve`: the web application and the REST API over the instance, with uvicorn."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def serve(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Serve the REST API (bearer tokens from `marsad token create`; OpenAPI at /api/openapi.json)."""
+    """Serve the web application (sign in at /) and the REST API (bearer tokens; OpenAPI at /api/openapi.json)."""
     import uvicorn
 
     from marsad.exchange.app import create_app
@@ -35,10 +35,10 @@ def serve(
     application = create_app(store, Settings(max_body_bytes=max_upload_mb * 1024 * 1024))
     base = f"http://{host}:{port}"
     if json:
-        emit_json({"url": base, "openapi": f"{base}/api/openapi.json",
+        emit_json({"url": base, "web": f"{base}/", "openapi": f"{base}/api/openapi.json",
                    "database": instance.display_url(url)})  # fmt: skip
     else:
-        err.print(f"Marsad API on {base}/api/v1 (OpenAPI: {base}/api/openapi.json), "
+        err.print(f"Marsad on {base}/ (web application), API on {base}/api/v1 (OpenAPI: {base}/api/openapi.json), "
                   f"database {instance.display_url(url)}; Ctrl-C stops it.")  # fmt: skip
     try:
         uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)

@@ -33,6 +33,7 @@ with warnings.catch_warnings():
 PASSWORD = "correct horse battery"
 PG, FIJI, DESK = "PhishGuard", "Fiji CCU", "ASP Desk"
 RED_VALUE = "secret-red-mkw.example.org"
+STRICT_VALUE = "fiji-only-case.example.com"
 GREEN_HOST = "green-shop.example.net"
 STIX = b"""{"type": "bundle", "id": "bundle--6f1c8a52-47a3-4bd0-9f3e-3f4f2b0c9d11", "objects": [
  {"type": "domain-name", "spec_version": "2.1", "id": "domain-name--0d3c8b5c-1c7e-5a53-9d1e-2f6f1f0a1b01",
@@ -66,7 +67,11 @@ def _submit(store: Store, raw: bytes, source: str, tlp: TLP, tokens: list[str],
 @pytest.fixture
 def web_world(orgs: Store) -> WebWorld:
     """Users in every role that matters, a RED record of PhishGuard's, a GREEN cluster of Fiji's."""
-    store = orgs
+    return plant(orgs)
+
+
+def plant(store: Store) -> WebWorld:
+    """Plant the users and records of the web tests into a store with the three organisations."""
     identity.add_user(store, "pg.user", PG, Role.PARTNER_SUBMITTER, PASSWORD)
     identity.add_user(store, "fiji.officer", FIJI, Role.OFFICER, PASSWORD)
     identity.add_user(store, "desk.analyst", DESK, Role.ANALYST, PASSWORD)
@@ -76,6 +81,8 @@ def web_world(orgs: Store) -> WebWorld:
     red = _submit(store, f"{RED_VALUE}\n".encode(), PG, TLP.RED, [f"org:{PG}"],
                   ThreatType.PHISHING, "red-list.txt", "list")  # fmt: skip
     _submit(store, STIX, FIJI, TLP.GREEN, [], ThreatType.PHISHING, "shops.json", "stix21")
+    _submit(store, f"{STRICT_VALUE}\n".encode(), FIJI, TLP.AMBER_STRICT, [f"org:{FIJI}"],
+            ThreatType.C2, "case-list.txt", "list")  # fmt: skip
     graph = load_graph(store, EVERYTHING)
     save_clusters(store, graph, clusters_of(graph))
     red_id = store.assertions_about(

@@ -157,6 +157,6 @@ def test_pages_answer_api_tokens_with_their_json_twin(
     secret, _ = identity.create_token(web_world.store, "fiji.officer")
     headers = {"Authorization": f"Bearer {secret}"}
     data = browser.client.get("/", headers={**headers, "Accept": "application/json"}).json()
-    assert data["organisation"] == FIJI and data["threat_counts"] == {"phishing": 3}
+    assert data["organisation"] == FIJI and data["threat_counts"] == {"phishing": 3, "c2": 1}
     refused = browser.client.get("/", headers={"Authorization": "Bearer msd_nope"})
     assert refused.status_code == 401

@@ -1,0 +1,143 @@
+"""The web application in a real browser: Playwright driving Debian's Chromium.
+
+Skipped, with the reason, when /usr/bin/chromium is missing (`make test` installs it),
+unless $MARSAD_REQUIRE_SERVICES is set, as in CI. The server is uvicorn on a free
+loopback port over a SQLite store planted like the HTTP tests' world.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marsad.exchange.app import create_app
+from marsad.model.organisation import make_organisation
+from marsad.store.engine import sqlite_url
+from marsad.store.store import Store
+from tests.conftest import DATA
+from tests.web.conftest import DESK, FIJI, GREEN_HOST, PASSWORD, PG, STRICT_VALUE, plant
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+MISP = DATA / "misp/feed/5721c2e4-05ec-4af3-9264-411b950d210f.json"
+
+if not Path(CHROMIUM).exists() and not os.environ.get("MARSAD_REQUIRE_SERVICES"):
+    pytest.skip(f"{CHROMIUM} is not installed (make test installs it)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The application on a loopback port, over a planted SQLite store."""
+    import uvicorn
+
+    path = tmp_path_factory.mktemp("browser") / "marsad.db"
+    shutil.copy(sqlite_template, path)
+    store = Store.open(sqlite_url(path))
+    store.add_org(make_organisation(PG, "private-partner", "AU", "asia-south-pacific"))
+    store.add_org(make_organisation(FIJI, "national-cyber-unit", "FJ", "asia-south-pacific"))
+    store.add_org(make_organisation(DESK, "regional-desk", "SG", "asia-south-pacific"))
+    plant(store)
+    port = _free_port()
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(locale="en-GB")
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert not errors, errors  # no script failed (a CSP violation of our own would show here)
+
+
+def sign_in(page: Any, base: str, user: str) -> None:
+    page.goto(f"{base}/")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def test_upload_search_cluster_and_arabic(page: Any, server: str) -> None:
+    sign_in(page, server, "fiji.officer")
+    assert page.get_by_role("heading", level=1).inner_text() == f"Dashboard: {FIJI}"
+    page.get_by_role("link", name="Submissions").click()
+    page.get_by_label("File (MISP, STIX 2.1, CSV, a list, a report…)").set_input_files(str(MISP))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/submissions/*")
+    report = page.locator("#parse-report")
+    assert "misp" in report.inner_text()
+    assert page.get_by_role("heading", name="Rejected records").is_visible()
+    page.get_by_role("link", name="Search").click()
+    page.get_by_label("One value as typed").fill("hxxps://GREEN-SHOP[.]example[.]net/login")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=GREEN_HOST).first.wait_for()
+    assert "TLP:GREEN" in page.locator("table").first.inner_text()
+    page.get_by_role("link", name=GREEN_HOST).first.click()
+    page.locator("dl.facts a[href^='/clusters/']").click()
+    page.wait_for_url("**/clusters/*")
+    page.locator("#graph canvas").first.wait_for()  # Cytoscape drew the graph
+    assert "ipv4:203.0.113.77" in page.locator("main").inner_text()
+    page.get_by_role("link", name="العربية").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "ar"
+    start = page.locator("header nav").bounding_box()
+    assert start is not None and start["x"] > 0  # the navigation sits at the right in Arabic
+
+
+def test_a_partner_cannot_reach_a_restricted_record_by_url(page: Any, server: str) -> None:
+    sign_in(page, server, "pg.user")
+    response = page.goto(f"{server}/observables/domain/{STRICT_VALUE}")
+    assert response is not None and response.status == 404
+    main = page.locator("main").inner_text()
+    assert STRICT_VALUE not in main and FIJI not in main
+    page.goto(f"{server}/search?q={STRICT_VALUE}")
+    assert "0 assertions" in page.locator("main").inner_text()
+
+
+def test_sign_out_and_keyboard_skip_link(page: Any, server: str) -> None:
+    sign_in(page, server, "desk.analyst")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+    page.goto(f"{server}/")
+    assert "/login" in page.url
