@@ -137,3 +137,79 @@ def assessment(
     row = service.Written(subject=f"{result.region} {span.label}", recipient=result.recipient,
                           tlp=result.tlp, items=len(result.assertion_ids), files=files)  # fmt: skip
     _show([row], time.perf_counter() - started, json)
+
+
+@report_app.command("advisory")
+def advisory(
+    threat: Annotated[str, typer.Option("--threat", help="Threat type, e.g. investment-scam.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, pdf, json.")
+    ] = "html",
+    folder: OutOption = Path("."),
+    examples: Annotated[
+        int, typer.Option("--examples", help="How many publishable indicators to show.")
+    ] = 5,
+    issuer: Annotated[
+        str, typer.Option("--issuer", help="The organisation named as issuer.")
+    ] = "Marsad",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Public awareness advisory (TLP:CLEAR only): how the scam works, signs, what to do."""
+    from marsad.products.advisory import build_advisory
+    from marsad.products.render import advisory_html
+
+    formats = formats_of(fmt, ("html", "pdf", "json"))
+    store = instance.open_store(db)
+    started = time.perf_counter()
+    result = build_advisory(store, threat, examples=examples, issuer=issuer)
+    files = service.write_pages(f"advisory-{threat}", lambda: advisory_html(result), result,
+                                formats, folder)  # fmt: skip
+    row = service.Written(subject=f"advisory {threat}", recipient="public", tlp=result.tlp,
+                          items=len(result.examples), files=files)  # fmt: skip
+    _show([row], time.perf_counter() - started, json)
+
+
+@report_app.command("notice")
+def notice(
+    cluster: Annotated[int, typer.Option("--cluster", help="Cluster id (`marsad cluster list`).")],
+    as_org: Annotated[
+        str,
+        typer.Option("--as", help="The issuing organisation; the notice holds what it may see."),
+    ],
+    title: Annotated[str | None, typer.Option("--title", help="The notice's title.")] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="JSON or YAML with method, targets, tools, "
+            "countermeasures, and optional tlp/pap floors.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, pdf, stix, json.")
+    ] = "html",
+    folder: OutOption = Path("."),
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Modus-operandi notice from a cluster: method, targets, tools, indicators, countermeasures."""
+    from marsad.products.notice import build_notice, load_text
+    from marsad.products.notice_stix import notice_bundle
+    from marsad.products.render import notice_html
+
+    formats = formats_of(fmt, ("html", "pdf", "stix", "json"))
+    text = load_text(from_file) if from_file else None
+    store = instance.open_store(db)
+    started = time.perf_counter()
+    result, views, rels = build_notice(store, cluster, as_org, text=text, title=title)
+    stem = f"notice-{cluster}"
+    files = service.write_pages(stem, lambda: notice_html(result), result,
+                                [f for f in formats if f != "stix"], folder)  # fmt: skip
+    if "stix" in formats:
+        path = folder / f"{stem}.stix.json"
+        path.write_bytes(notice_bundle(result, views, rels))
+        files.append(str(path))
+    row = service.Written(subject=f"notice {cluster}", recipient=result.issuer, tlp=result.tlp,
+                          items=len(result.indicators), files=files)  # fmt: skip
+    _show([row], time.perf_counter() - started, json)

@@ -200,7 +200,9 @@ def findings(store: Store, loc: Locator, grant: Grant, country: str, period: Per
     return out
 
 
-def networks(store: Store, grant: Grant, obs_ids: Sequence[int]) -> dict[int, int]:
+def networks(
+    store: Store, grant: Grant, obs_ids: Sequence[int], *, every_member: bool = False
+) -> dict[int, int]:
     """Observable id -> label of the network it belongs to, as far as the grant shows it.
 
     The stored clusters come from the desk's analysis of all evidence; showing them as
@@ -257,7 +259,8 @@ def networks(store: Store, grant: Grant, obs_ids: Sequence[int]) -> dict[int, in
     oldest = np.full(len(sizes), np.iinfo(np.int64).max)
     np.minimum.at(oldest, comp, oids)
     at = {int(m[1]): k for k, m in enumerate(members)}
-    return {i: int(oldest[comp[at[i]]]) for i in obs_ids if i in at and sizes[comp[at[i]]] > 1}
+    wanted = at if every_member else obs_ids  # every member: the nodes that link them too
+    return {i: int(oldest[comp[at[i]]]) for i in wanted if i in at and sizes[comp[at[i]]] > 1}
 
 
 def member_countries(store: Store) -> list[str]:

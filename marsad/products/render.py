@@ -15,8 +15,10 @@ import jinja2
 from marsad.formats.stix21_export import export_bundle
 from marsad.model.records import AssertionView
 from marsad.products.activity import ActivityReport
+from marsad.products.advisory import Advisory
 from marsad.products.assessment import Assessment
 from marsad.products.charts import bar_chart, column_chart
+from marsad.products.notice import Notice
 
 CSV_COLUMNS = (
     "section", "type", "value", "threat_types", "located_by", "cluster", "tlp",
@@ -121,3 +123,14 @@ def assessment_html(a: Assessment) -> str:
             for c in a.chapters
         ],
     )  # fmt: skip
+
+
+def advisory_html(a: Advisory) -> str:
+    """The public advisory as one HTML page."""
+    return page("advisory.html.j2", a.tlp, a=a)
+
+
+def notice_html(n: Notice, limit: int = 300) -> str:
+    """The modus-operandi notice as one HTML page (at most ``limit`` indicators and links:
+    the STIX and JSON forms hold them all)."""
+    return page("notice.html.j2", n.tlp, n=n, limit=limit)

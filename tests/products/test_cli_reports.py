@@ -79,3 +79,34 @@ def test_assessment_html_and_json(db: str, tmp_path: Path) -> None:
     assert (
         "Executive summary" in (tmp_path / "assessment-asia-south-pacific-2026-Q4.html").read_text()
     )
+
+
+def test_advisory_pdf(db: str, tmp_path: Path) -> None:
+    done = marsad("report", "advisory", "--threat", "investment-scam", "--format", "html,pdf",
+                  "--out", str(tmp_path), "--db", db, "--json")  # fmt: skip
+    row = json.loads(done.stdout)["reports"][0]
+    assert (row["recipient"], row["tlp"], row["items"]) == ("public", "TLP:CLEAR", 1)
+    assert (tmp_path / "advisory-investment-scam.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_notice_from_yaml_with_stix(db: str, tmp_path: Path) -> None:
+    prose = tmp_path / "notice.yaml"
+    prose.write_text("method: Cloned bank portals.\ntargets: Pacific bank customers.\n"
+                     "countermeasures: [Block the addresses.]\ntlp: amber\n")  # fmt: skip
+    clusters = Store.open(db)
+    from sqlalchemy import select
+
+    from marsad.store.schema import clusters as table
+
+    with clusters.engine.connect() as conn:
+        cluster = conn.execute(select(table.c.id)).scalar_one()
+    clusters.close()
+    done = marsad("report", "notice", "--cluster", str(cluster), "--as", "Fiji CCU",
+                  "--from-file", str(prose), "--format", "html,stix", "--out", str(tmp_path),
+                  "--db", db)  # fmt: skip
+    assert "TLP:AMBER" in done.stdout
+    bundle = json.loads((tmp_path / f"notice-{cluster}.stix.json").read_text())
+    assert {"report", "note", "indicator"} <= {o["type"] for o in bundle["objects"]}
+    missing = marsad("report", "notice", "--cluster", "424242", "--as", "Fiji CCU", "--db", db,
+                     ok=False)  # fmt: skip
+    assert missing.returncode == 1 and "no cluster 424242" in missing.stderr

@@ -18,10 +18,13 @@ import msgspec
 import pytest
 
 from marsad.access.policy import Grant, Mark, grant_for, may_see
+from marsad.model.errors import MarsadError
 from marsad.model.handling import TLP
 from marsad.products import render
 from marsad.products.activity_data import build_locator
 from marsad.products.assessment_data import assessment
+from marsad.products.notice import build_notice
+from marsad.products.notice_stix import notice_bundle
 from marsad.products.period import parse_period
 from marsad.products.service import activity_report, write
 from marsad.store.store import Store
@@ -151,3 +154,31 @@ def test_the_assessment_holds_exactly_what_each_reader_may_see(store: Store) -> 
         shown |= {ip for d, ip, m in world.rels if d in shown and may_see(grant, m)}
         leaked = sorted(v for v in set(world.value_of.values()) - shown if v in body)
         assert not leaked, f"{name} sees {leaked}"
+
+
+def test_notices_hold_only_what_each_issuer_may_see(store: Store) -> None:
+    world = RandomWorld(store, 4)
+    cluster = world.p.cluster(sorted(world.p.obs))  # as if the analysis joined everything
+    world.p.rows = {"clusters": world.p.rows["clusters"],
+                    "cluster_members": world.p.rows["cluster_members"]}  # fmt: skip
+    world.p.commit()
+    issued = 0
+    for name, *_ in ORGS:
+        grant = grant_for(store.viewer(name), TODAY)
+        try:
+            n, views, rels = build_notice(store, cluster, name, now=NOW)
+        except MarsadError:
+            assert not any(may_see(grant, m) for m in world.marks.values()), name
+            continue
+        issued += 1
+        assert all(may_see(grant, world.marks[a]) for a in n.assertion_ids), name
+        visible_links = {(f"domain:{d}", f"ipv4:{ip}") for d, ip, m in world.rels
+                         if may_see(grant, m)}  # fmt: skip
+        assert {(link.source, link.target) for link in n.infrastructure} <= visible_links, name
+        bundle = notice_bundle(n, views, rels).decode() + render.notice_html(n)
+        shown = {world.value_of[a] for a in n.assertion_ids}
+        shown |= {v.split(":", 1)[1] for link in n.infrastructure
+                  for v in (link.source, link.target)}  # fmt: skip
+        leaked = sorted(v for v in set(world.value_of.values()) - shown if v in bundle)
+        assert not leaked, f"{name} sees {leaked}"
+    assert issued >= 3

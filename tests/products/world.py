@@ -198,6 +198,8 @@ def build_fixed(store: Store) -> Fixed:
     p.assertion("ipv4", FJ_OLD, "phishing", "PhishGuard", seen=AUG)
     p.assertion("ipv4", FJ_REVOKED, "phishing", "PhishGuard", revoked=True)
     p.assertion("domain", "secret-benign.com.fj", "benign", "PhishGuard")
+    p.assertion("domain", "secret-expired-scam.example.com", "investment-scam", "PhishGuard",
+                tlp=0, retain_until=dt.date(2026, 1, 1))  # fmt: skip
     # Samoa
     p.assertion("ipv4", WS_PHISH, "phishing", "PhishGuard", tlp=1, pap=1)
     world = Fixed(p=p)
