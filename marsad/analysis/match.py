@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import msgspec
@@ -21,11 +22,14 @@ from marsad.formats.plain import value_of_line
 from marsad.model.errors import MarsadError
 from marsad.model.normalize import detect
 from marsad.model.normalize.url import url_host
-from marsad.model.observable import Observable, ObservableType
+from marsad.model.observable import ObservableType
 
 Array = np.ndarray[Any, Any]
 KEEP_BAD = 100  # bad lines listed one by one; the rest are counted
 FORMATS = ("auto", "lines", "csv")
+_SPECIAL = frozenset("#/;!\t ")  # lines that need the list format's reading (comments, hosts)
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+                   r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z")  # fmt: skip
 
 
 class MatchInputError(MarsadError):
@@ -54,73 +58,72 @@ class Parsed(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Collector:
-    """Turns raw tokens into key indices, detecting each distinct token once."""
+    """Turns (line, raw token) pairs into key indices, detecting each distinct token once."""
 
     def __init__(self) -> None:
-        self.keys: list[tuple[str, str]] = []
-        self.index: dict[tuple[str, str], int] = {}
-        self.by_token: dict[str, tuple[int, int]] = {}  # token -> (key, host key or -1)
-        self.keyv: list[int] = []
-        self.linev: list[int] = []
-        self.derivedv: list[bool] = []
-        self.primary: set[int] = set()
-        self.values = 0
+        self.items: list[tuple[int, str]] = []  # (line, token) in input order
         self.unparseable = 0
         self.bad: list[BadLine] = []
-
-    def _key(self, obs: Observable) -> int:
-        pair = (obs.type.value, obs.value)
-        found = self.index.get(pair)
-        if found is None:
-            found = self.index[pair] = len(self.keys)
-            self.keys.append(pair)
-        return found
-
-    def _resolve(self, token: str) -> tuple[int, int] | None:
-        obs = detect(token)
-        if obs is None:
-            return None
-        key, host = self._key(obs), -1
-        if obs.type is ObservableType.URL:
-            found = detect(url_host(obs.value))
-            if found is not None:
-                host = self._key(found)
-        self.primary.add(key)
-        return key, host
-
-    def add(self, token: str, line: int) -> bool:
-        """Record a token seen on a line; False when it is not a recognised value."""
-        got = self.by_token.get(token)
-        if got is None:
-            resolved = self._resolve(token)
-            if resolved is None:
-                return False
-            got = self.by_token[token] = resolved
-        self.values += 1
-        self.keyv.append(got[0])
-        self.linev.append(line)
-        self.derivedv.append(False)
-        if got[1] >= 0:
-            self.keyv.append(got[1])
-            self.linev.append(line)
-            self.derivedv.append(True)
-        return True
 
     def reject(self, line: int, text: str, reason: str) -> None:
         self.unparseable += 1
         if len(self.bad) < KEEP_BAD:
             self.bad.append(BadLine(line=line, text=text[:120], reason=reason))
 
-    def parsed(self) -> Parsed:
+    def parsed(self, describe: dict[int, str] | None = None) -> Parsed:
+        """Detect the distinct tokens, then map every item to its keys (columnar output)."""
+        keys: list[tuple[str, str]] = []
+        index: dict[tuple[str, str], int] = {}
+
+        def key(pair: tuple[str, str]) -> int:
+            found = index.get(pair)
+            if found is None:
+                found = index[pair] = len(keys)
+                keys.append(pair)
+            return found
+
+        resolved: dict[str, tuple[int, int] | None] = {}
+        for token in dict.fromkeys(t for _, t in self.items):
+            if _IPV4.match(token):  # a canonical dotted quad is its own normal form (detect agrees)
+                resolved[token] = (key(("ipv4", token)), -1)
+                continue
+            obs = detect(token)
+            if obs is None:
+                resolved[token] = None
+                continue
+            own, via = key((obs.type.value, obs.value)), -1
+            if obs.type is ObservableType.URL:
+                found = detect(url_host(obs.value))
+                if found is not None:
+                    via = key((found.type.value, found.value))
+            resolved[token] = (own, via)
+        n = len(self.items)
+        res = [resolved[t] for _, t in self.items]
+        main = np.fromiter((-2 if g is None else g[0] for g in res), dtype=np.int64, count=n)
+        host = np.fromiter((-1 if g is None else g[1] for g in res), dtype=np.int64, count=n)
+        lines = np.fromiter((line for line, _ in self.items), dtype=np.int64, count=n)
+        for i in np.flatnonzero(main == -2).tolist():
+            line, token = self.items[i]
+            shown = (describe or {}).get(line, token)
+            self.reject(line, shown, f"{token[:80]!r} is not a recognised value")
+        ok, has_host = main >= 0, host >= 0
+        pair_key = np.concatenate([main[ok], host[has_host]])
+        pair_line = np.concatenate([lines[ok], lines[has_host]])
+        derived = np.concatenate(
+            [np.zeros(int(ok.sum()), bool), np.ones(int(has_host.sum()), bool)]
+        )
+        values = int(ok.sum())
+        primary = len(np.unique(main[ok]))
+        order = sorted(range(len(self.bad)), key=lambda i: self.bad[i].line)
         return Parsed(
-            keys=self.keys,
-            pair_key=np.array(self.keyv, dtype=np.int64),
-            pair_line=np.array(self.linev, dtype=np.int64),
-            derived=np.array(self.derivedv, dtype=bool),
-            values=self.values,
-            distinct=len(self.primary),
+            keys=keys,
+            pair_key=pair_key,
+            pair_line=pair_line,
+            derived=derived,
+            values=values,
+            distinct=primary,
             unparseable=self.unparseable,
-            bad=self.bad,
+            bad=[self.bad[i] for i in order],
         )
 
 
@@ -144,9 +147,11 @@ def parse_lines(raw: bytes, name: str = "input") -> Parsed:
     """One value per line (comments, blank and hosts-file lines as the list format reads them)."""
     got = _Collector()
     for number, line in enumerate(_text(raw, name).splitlines(), start=1):
-        token = value_of_line(line)
-        if token is not None and not got.add(token, number):
-            got.reject(number, line, f"{token[:80]!r} is not a recognised value")
+        token = (
+            line if line and " " not in line and line[0] not in _SPECIAL else value_of_line(line)
+        )
+        if token is not None:
+            got.items.append((number, token))
     return got.parsed()
 
 
@@ -170,6 +175,7 @@ def parse_csv(raw: bytes, column: str | None, name: str = "input") -> Parsed:
             raise MatchInputError(f"{name}: no column {column!r} (columns: {', '.join(header)})")
         wanted = [names.index(column.strip().lower())]
     got = _Collector()
+    rows: dict[int, str] = {}
     for row in reader:
         number = reader.line_num
         cells = [row[i].strip() for i in wanted if i < len(row) and row[i].strip()]
@@ -177,11 +183,26 @@ def parse_csv(raw: bytes, column: str | None, name: str = "input") -> Parsed:
             if column is not None and any(c.strip() for c in row):
                 got.reject(number, ",".join(row), f"no value in column {column!r}")
             continue
-        hits = [got.add(cell, number) for cell in cells]
-        if not any(hits):
-            shown = cells[0] if len(cells) == 1 else ",".join(row)
-            got.reject(number, shown, f"{shown[:80]!r} holds no recognised value")
-    return got.parsed()
+        if len(cells) == 1:
+            got.items.append((number, cells[0]))
+            continue
+        rows[number] = ",".join(row)
+        got.items += [(number, cell) for cell in cells]
+    return _any_cell(got.parsed(rows), rows)
+
+
+def _any_cell(parsed: Parsed, rows: dict[int, str]) -> Parsed:
+    """With every column read, a row is unparseable only when none of its cells is a value."""
+    if not rows:
+        return parsed
+    good = set(parsed.pair_line.tolist())
+    bad = [b for b in parsed.bad if b.line not in rows]
+    failed = sorted(n for n in rows if n not in good)
+    bad += [BadLine(line=n, text=rows[n][:120], reason="no cell holds a recognised value")
+            for n in failed]  # fmt: skip
+    bad.sort(key=lambda b: b.line)
+    single = sum(1 for b in parsed.bad if b.line not in rows)  # counts lines, not cells
+    return msgspec.structs.replace(parsed, unparseable=single + len(failed), bad=bad[:KEEP_BAD])
 
 
 def parse_input(raw: bytes, fmt: str, column: str | None, name: str) -> Parsed:

@@ -33,10 +33,6 @@ def _read(path: str) -> bytes:
     return file.read_bytes()
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 @app.command()
 def match(
     file: Annotated[str, typer.Argument(help="A list or log file: IPs, domains, URLs, wallets, …")],
@@ -81,7 +77,7 @@ def match(
          "value": parsed.keys[h.key][1], "seen": int(seen[h.key]),
          "via": None if primary[h.key] else "host of a URL", "assertion_id": h.assertion_id,
          "threat_type": h.threat_type, "source": h.source, "tlp": h.tlp, "pap": h.pap,
-         "grading": h.grading, "first_seen": _iso(h.first_seen), "last_seen": _iso(h.last_seen)}
+         "grading": h.grading, "first_seen": h.first_seen, "last_seen": h.last_seen}
         for h in hits
     ]  # fmt: skip
     rows.sort(key=lambda r: (r["line"], r["assertion_id"]))
