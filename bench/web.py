@@ -1,0 +1,89 @@
+"""Time the web application's main pages on the demo world: p50 and p99 per page.
+
+Run after `make demo SERVE=0` (MARSAD_HOME selects another instance). Requests go through
+the whole application in process (routing, session, policy, SQL, templates) as a signed-in
+demo user, over Starlette's test client; the peer measured in the same run is the REST
+API's lookup of the same value, so the ratio shows what a page adds to the data it reads.
+Target: every page under 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+import warnings
+
+from marsad.access import identity
+from marsad.cli import instance
+from marsad.demo.accounts import PASSWORD
+from marsad.exchange.app import create_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+def _times(
+    client: TestClient, path: str, n: int, headers: dict[str, str] | None = None
+) -> list[float]:
+    for _ in range(2):  # warm: caches, templates, the viewer's clusters
+        assert client.get(path, headers=headers).status_code == 200, path
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        out.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--user", default="hub.analyst")
+    parser.add_argument("-n", type=int, default=30)
+    args = parser.parse_args()
+    store = instance.open_store()
+    client = TestClient(create_app(store), base_url="https://bench")
+    login = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
+    client.post("/login", data={"username": args.user, "password": PASSWORD, "csrf_token": token})
+    clusters = client.get("/clusters?format=json").json()["clusters"]
+    cluster = clusters[0]["id"] if clusters else None
+    detail = client.get(f"/clusters/{cluster}?format=json").json() if cluster else {"members": []}
+    member = (
+        detail["members"][0] if detail["members"] else {"type": "domain", "value": "example.com"}
+    )
+    values = [m["value"] for m in detail["members"][:100]]
+    pages = {
+        "dashboard": "/",
+        "search (one value)": f"/search?q={member['value']}",
+        "search (100 values)": "/search?q=" + "%0A".join(values),
+        "observable": f"/observables/{member['type']}/{member['value']}",
+        "clusters": "/clusters",
+        f"cluster ({len(clusters and clusters[0]['sample']) and detail.get('size', 0)} members)": f"/clusters/{cluster}",
+        "submissions": "/submissions",
+    }
+    secret, _ = identity.create_token(store, args.user, label="bench/web.py", days=1)
+    peer = _times(client, f"/api/v1/lookup?value={member['value']}", args.n,
+                  {"Authorization": f"Bearer {secret}"})  # fmt: skip
+    identity.revoke_token(store, secret[:12])
+    peer_p50 = statistics.median(peer)
+    print(f"demo instance {instance.display_url(instance.configured_url())}, user {args.user}, "
+          f"{args.n} requests per page")  # fmt: skip
+    print(f"{'page':28} {'p50 ms':>8} {'p99 ms':>8} {'vs API lookup':>14}")
+    print(f"{'API lookup (peer)':28} {peer_p50:8.1f} {_p99(peer):8.1f} {'1.0x':>14}")
+    for name, path in pages.items():
+        t = _times(client, path, args.n)
+        p50 = statistics.median(t)
+        print(f"{name:28} {p50:8.1f} {_p99(t):8.1f} {p50 / peer_p50:13.1f}x")
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+if __name__ == "__main__":
+    main()
