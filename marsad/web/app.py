@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from marsad.web import admin, pages, records, signin, uploads
 from marsad.web.auth import SignInRequired, WebError, language, sign_in_location
+from marsad.web.i18n import gettext
 from marsad.web.render import SecurityHeaders, common, html, wants_json
 
 OPEN_ROUTES = signin.OPEN_ROUTES
@@ -20,8 +21,9 @@ async def _web_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WebError)
     if wants_json(request):
         return JSONResponse({"error": exc.message}, exc.status, headers=exc.headers)
-    context = {**common(request, None, language(request)), "status": exc.status,
-               "message": exc.message}  # fmt: skip
+    lang = language(request)
+    context = {**common(request, None, lang), "status": exc.status,
+               "message": gettext(lang)(exc.message)}  # fmt: skip
     return html(request, "error.html", context, exc.status, exc.headers)
 
 

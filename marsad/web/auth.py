@@ -31,6 +31,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CSRF_HEADER = "X-CSRF-Token"
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogues; the error page translates it when shown."""
+    return message
+
+
 class WebError(Exception):
     """A page that cannot be shown: rendered as an HTML error page with this status."""
 
@@ -107,7 +112,7 @@ def _bearer(request: Request, store: Store, header: str) -> WebCaller:
         audit.record(store, PUBLIC, "authenticate", f"{request.method} {request.url.path}",
                      actor="anonymous", outcome="deny",
                      details={"reason": str(exc), "prefix": secret[:12]})  # fmt: skip
-        raise WebError(401, "invalid, expired or revoked token",
+        raise WebError(401, N_("invalid, expired or revoked token"),
                        {"WWW-Authenticate": 'Bearer realm="marsad"'}) from None  # fmt: skip
     viewer = principal.viewer
     assert viewer.org_name is not None
@@ -169,7 +174,9 @@ def check_csrf(request: Request, store: Store, base: str | None, who: Caller | N
         who.audit("csrf", target, outcome="deny")
     else:
         audit.record(store, PUBLIC, "csrf", target, actor="anonymous", outcome="deny")
-    raise WebError(403, "This form has expired or did not come from this site; reload the page.")
+    raise WebError(
+        403, N_("This form has expired or did not come from this site; reload the page.")
+    )
 
 
 def page_permit(action: Action) -> Callable[..., WebCaller]:
@@ -178,7 +185,7 @@ def page_permit(action: Action) -> Callable[..., WebCaller]:
     def dependency(request: Request, who: Annotated[WebCaller, Depends(web_caller)]) -> WebCaller:
         if not may(who.viewer, action):
             who.refuse(action.value, f"{request.method} {request.url.path}", 403,
-                       "Your role in this organisation does not allow this page.")  # fmt: skip
+                       N_("Your role in this organisation does not allow this page."))  # fmt: skip
         return who
 
     setattr(dependency, PERMIT_MARK, action)

@@ -27,7 +27,7 @@ from marsad.model.observable import Observable, ObservableType
 from marsad.store import reads
 from marsad.store.schema import observables, submissions
 from marsad.store.store import TLP_BY_RANK, Store
-from marsad.web.auth import WebCaller, WebError, page_permit
+from marsad.web.auth import N_, WebCaller, WebError, page_permit
 from marsad.web.pages import hit_json, page_number
 from marsad.web.render import page
 
@@ -90,7 +90,10 @@ def observable(request: Request, who: Reader, type: str, value: str) -> Response
     if not hits and not edges:
         if _hidden(who.store, obs):
             who.refuse(
-                "read-observable", obs.ref, 404, "Nothing you may see is known about this value."
+                "read-observable",
+                obs.ref,
+                404,
+                N_("Nothing you may see is known about this value."),
             )
         who.audit("read-observable", obs.ref, ids=[])
         raise_not_found(who)
@@ -117,7 +120,7 @@ def observable(request: Request, who: Reader, type: str, value: str) -> Response
 
 def raise_not_found(who: WebCaller) -> NoReturn:
     """The one answer for a value that is unknown, hidden or not a value."""
-    raise WebError(404, "Nothing you may see is known about this value.")
+    raise WebError(404, N_("Nothing you may see is known about this value."))
 
 
 @router.get("/assertions/{assertion_id}")
@@ -127,9 +130,9 @@ def assertion(request: Request, who: Reader, assertion_id: str) -> Response:
     found = reads.assertion_by_id(who.store, who.grant, number) if number else None
     if found is None:
         if number and reads.exists(who.store, "assertions", number):
-            who.refuse("read-assertion", str(number), 404, "No such assertion.")
+            who.refuse("read-assertion", str(number), 404, N_("No such assertion."))
         who.audit("read-assertion", assertion_id[:100], ids=[])
-        raise WebError(404, "No such assertion.")
+        raise WebError(404, N_("No such assertion."))
     who.audit("read-assertion", str(number), ids=[number])
     v = found.view
     mine = reads.submission_of(who.store, who.grant, found.first_submission_id) is not None
@@ -161,7 +164,7 @@ def _cluster(who: WebCaller, raw: str) -> tuple[int, list[str]]:
     groups, _ = viewer_clusters(who.store, who.grant)
     number = int(raw) if raw.isdigit() and len(raw) < 19 else -1
     if number not in groups:
-        who.refuse("cluster-show", raw[:100], 404, "No such cluster among those you may see.")
+        who.refuse("cluster-show", raw[:100], 404, N_("No such cluster among those you may see."))
     return number, groups[number]
 
 

@@ -20,6 +20,7 @@ from marsad.access.policy import PUBLIC, Action
 from marsad.exchange.auth import store_of
 from marsad.web import sessions
 from marsad.web.auth import (
+    N_,
     WebCaller,
     WebError,
     check_csrf,
@@ -78,7 +79,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *,
 def static(name: str) -> Response:
     """Our stylesheet and scripts, and the front-end packages installed by npm."""
     if name not in ASSETS:
-        raise WebError(404, "No such file.")
+        raise WebError(404, N_("No such file."))
     where, rel = ASSETS[name]
     path = (node_modules() if where == "npm" else STATIC) / rel
     if not path.is_file():
@@ -92,7 +93,7 @@ def static(name: str) -> Response:
 def switch_language(request: Request, code: str, next: str | None = None) -> Response:
     """Remember the visitor's language and go back to the page they were on."""
     if code not in LANGUAGES:
-        raise WebError(404, "No such language.")
+        raise WebError(404, N_("No such language."))
     response = RedirectResponse(safe_next(next), status_code=303)
     set_cookie(request, response, LANG_COOKIE, code, max_age=YEAR)
     return response
@@ -181,9 +182,13 @@ def switch_organisation(
 ) -> Response:
     """Act for another organisation the user belongs to."""
     if who.session is None:
-        raise WebError(400, "An API token acts for one organisation; there is nothing to switch.")
+        raise WebError(
+            400, N_("An API token acts for one organisation; there is nothing to switch.")
+        )
     if org not in who.member_of:
-        who.refuse("switch-organisation", org, 403, "You are not a member of that organisation.")
+        who.refuse(
+            "switch-organisation", org, 403, N_("You are not a member of that organisation.")
+        )
     sessions.switch(who.store, who.session, org)
     who.audit("switch-organisation", org)
     return RedirectResponse(safe_next(next), status_code=303)

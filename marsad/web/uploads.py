@@ -21,7 +21,8 @@ from marsad.model.errors import MarsadError
 from marsad.model.handling import Handling, HandlingError, Releasability, parse_tlp
 from marsad.model.records import ThreatType
 from marsad.store import reads
-from marsad.web.auth import WebCaller, page_permit
+from marsad.web.auth import N_, WebCaller, page_permit
+from marsad.web.i18n import gettext
 from marsad.web.pages import page_number
 from marsad.web.render import page
 
@@ -74,7 +75,7 @@ async def upload(request: Request, who: Submitter) -> Response:
     threat = fields.get("threat_type") or None
     try:
         if not raw:
-            raise MarsadError("The file is empty or missing: choose a file to upload.")
+            raise MarsadError(N_("The file is empty or missing: choose a file to upload."))
         if threat is not None and threat not in {t.value for t in ThreatType}:
             raise MarsadError(f"{threat!r} is not a threat type.")
         fmt = fields.get("format") or "auto"
@@ -89,7 +90,7 @@ async def upload(request: Request, who: Submitter) -> Response:
         )  # fmt: skip
     except MarsadError as exc:
         data = await run_in_threadpool(_list_data, who, None)
-        data["error"] = str(exc)
+        data["error"] = gettext(who.lang)(str(exc))
         return page(request, who, "submissions.html", data, status=422)
     await run_in_threadpool(
         who.audit, "submit", name or "-", submission=report.submission_id, status=report.status,
@@ -104,7 +105,7 @@ def submission(request: Request, who: Reader, submission_id: str) -> Response:
     """One submission's parse report, with its rejected records and the reasons."""
     number = int(submission_id) if submission_id.isdigit() and len(submission_id) < 12 else 0
     if not number or reads.submission_of(who.store, who.grant, number) is None:
-        who.refuse("read-submission", submission_id[:100], 404, "No such submission of yours.")
+        who.refuse("read-submission", submission_id[:100], 404, N_("No such submission of yours."))
     row = who.store.submission(number)
     rejected = who.store.rejections(number, limit=REJECTIONS)
     who.audit("read-submission", str(number), via="web")

@@ -145,6 +145,8 @@ def test_languages_and_direction(browser: Browser) -> None:
     assert '<html lang="ar" dir="rtl">' in arabic.text and "بحث" in arabic.text
     french = browser.client.get("/lang/fr?next=/").text
     assert '<html lang="fr" dir="ltr">' in french and "Tableau de bord" in french
+    missing = browser.client.get("/assertions/999999")
+    assert missing.status_code == 404 and "Aucune assertion de ce numéro." in missing.text
     away = browser.client.get("/lang/en?next=//evil.example/x", follow_redirects=False)
     assert away.headers["location"] == "/"
 
