@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from marsad.exchange import (
+    api_alerts,
     api_export,
     api_lookup,
     api_meta,
@@ -52,7 +53,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(api_meta.health_router)
-    for module in (api_meta, api_submissions, api_lookup, api_records, api_export):
+    for module in (api_meta, api_submissions, api_lookup, api_records, api_export, api_alerts):
         app.include_router(module.router, prefix=API_PREFIX)
     # routers: taxii
     app.include_router(taxii.taxii_router())

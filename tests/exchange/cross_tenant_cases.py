@@ -332,5 +332,9 @@ def _export(world: World) -> st.SearchStrategy[Case]:
     )  # fmt: skip
 
 
-# The modules below register the TAXII routes and the web pages.
-from tests.exchange import cross_tenant_taxii, cross_tenant_web  # noqa: E402, F401
+# The modules below register the TAXII routes, the web pages and the alerts.
+from tests.exchange import (  # noqa: E402, F401
+    cross_tenant_alerts,
+    cross_tenant_taxii,
+    cross_tenant_web,
+)
