@@ -216,4 +216,5 @@ def orgs_with_alerts(store: Store) -> list[tuple[int, str]]:
         .order_by(organisations.c.name)
     )
     with store.engine.connect() as conn:
-        return [(int(i), str(n)) for i, n in conn.execute(query)]
+        rows: list[Any] = list(conn.execute(query))
+    return [(int(i), str(n)) for i, n in rows]
