@@ -18,9 +18,11 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from marsad.formats.gcpause import gc_paused
 from marsad.formats.plain import value_of_line
 from marsad.model.errors import MarsadError
 from marsad.model.normalize import detect
+from marsad.model.normalize.domain import has_known_suffix
 from marsad.model.normalize.url import url_host
 from marsad.model.observable import ObservableType
 
@@ -30,6 +32,8 @@ FORMATS = ("auto", "lines", "csv")
 _SPECIAL = frozenset("#/;!\t ")  # lines that need the list format's reading (comments, hosts)
 _IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
                    r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z")  # fmt: skip
+_DOMAIN = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+"
+                     r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")  # fmt: skip
 
 
 class MatchInputError(MarsadError):
@@ -55,6 +59,25 @@ class Parsed(msgspec.Struct, frozen=True, kw_only=True):
     distinct: int  # distinct recognised values (hosts of URLs not counted)
     unparseable: int
     bad: list[BadLine]
+
+
+def canonical(token: str) -> tuple[str, str] | None:
+    """``(type, value)`` of a token already in canonical IPv4 or domain form, else None.
+
+    The shapes whose normal form is the token itself, for which `detect` would only confirm
+    it (a test checks that the two agree); anything else goes through `detect`.
+    """
+    if _IPV4.match(token):
+        return ("ipv4", token)
+    if (
+        len(token) <= 253
+        and _DOMAIN.match(token)
+        and "xn--" not in token
+        and not token.endswith(".onion")
+        and has_known_suffix(token)
+    ):
+        return ("domain", token)
+    return None
 
 
 class _Collector:
@@ -84,8 +107,9 @@ class _Collector:
 
         resolved: dict[str, tuple[int, int] | None] = {}
         for token in dict.fromkeys(t for _, t in self.items):
-            if _IPV4.match(token):  # a canonical dotted quad is its own normal form (detect agrees)
-                resolved[token] = (key(("ipv4", token)), -1)
+            fast = canonical(token)
+            if fast is not None:
+                resolved[token] = (key(fast), -1)
                 continue
             obs = detect(token)
             if obs is None:
@@ -113,7 +137,7 @@ class _Collector:
             [np.zeros(int(ok.sum()), bool), np.ones(int(has_host.sum()), bool)]
         )
         values = int(ok.sum())
-        primary = len(np.unique(main[ok]))
+        primary = int(np.count_nonzero(np.bincount(main[ok], minlength=len(keys))))
         order = sorted(range(len(self.bad)), key=lambda i: self.bad[i].line)
         return Parsed(
             keys=keys,
@@ -208,11 +232,12 @@ def _any_cell(parsed: Parsed, rows: dict[int, str]) -> Parsed:
 def parse_input(raw: bytes, fmt: str, column: str | None, name: str) -> Parsed:
     """The values of a match input in the chosen (or detected) format."""
     chosen = choose_format(fmt, name, column)
-    if chosen == "lines":
-        if column is not None:
-            raise MatchInputError("--column reads CSV input: use --format csv")
-        return parse_lines(raw, name)
-    return parse_csv(raw, column, name)
+    with gc_paused():  # millions of small tuples and strings, no cycles
+        if chosen == "lines":
+            if column is not None:
+                raise MatchInputError("--column reads CSV input: use --format csv")
+            return parse_lines(raw, name)
+        return parse_csv(raw, column, name)
 
 
 def per_key(parsed: Parsed) -> tuple[Array, Array]:

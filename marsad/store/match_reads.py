@@ -33,6 +33,7 @@ from sqlalchemy import (
 
 from marsad.access import audit
 from marsad.access.policy import Grant, Viewer
+from marsad.formats.gcpause import gc_paused
 from marsad.store.bulk import as_utc
 from marsad.store.correlation_reads import disclosable, owners
 from marsad.store.reads import visible
@@ -122,10 +123,17 @@ def find(
             .select_from(joined)
             .where(or_(seen, ask))
         )
-    with store.engine.begin() as conn:
+    with gc_paused(), store.engine.begin() as conn:
         _stage(store, conn, keys)
-        found: Sequence[Any] = conn.execute(query).all()
+        result = conn.execute(query)
+        found: Sequence[Any] = result.cursor.fetchall()  # plain tuples: no Row per hit
+        result.close()
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {KEYS}")
+        hits, asked = _rows(found)
+    return hits, sorted(asked)
+
+
+def _rows(found: Sequence[Any]) -> tuple[list[HitRow], set[tuple[int, str]]]:
     hits: list[HitRow] = []
     asked: set[tuple[int, str]] = set()
     tlp, pap = [t.label for t in TLP_BY_RANK], [p.label for p in PAP_BY_RANK]
@@ -141,7 +149,7 @@ def find(
             )
         )  # fmt: skip
     hits.sort(key=lambda h: (h.key, h.assertion_id))
-    return hits, sorted(asked)
+    return hits, asked
 
 
 def stored_views(store: Store, grant: Grant, ids: Sequence[int]) -> Iterator[StoredAssertion]:

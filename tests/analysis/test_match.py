@@ -6,14 +6,17 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from stix2validator import ValidationOptions, validate_string
 
 from marsad.access.policy import EVERYTHING, grant_for
-from marsad.analysis.match import MatchInputError, parse_input, per_key
+from marsad.analysis.match import MatchInputError, canonical, parse_input, per_key
 from marsad.formats.stix21_sightings import sightings_bundle
 from marsad.ingest.batch import SubmissionDefaults
 from marsad.ingest.pipeline import ingest
 from marsad.model.handling import TLP, Handling, Releasability
+from marsad.model.normalize import detect
 from marsad.model.records import ThreatType
 from marsad.store import match_reads as mr
 from marsad.store.store import Store
@@ -131,3 +134,23 @@ def test_match_never_reveals_what_the_policy_denies(store: Store, seed: int) -> 
                 assert row.assertion_id in world.visible(
                     grant, world.observable_of[row.assertion_id]
                 )
+
+
+@given(
+    st.lists(
+        st.text(alphabet="abcxn0129-_.onioncomnet", min_size=1, max_size=12), min_size=1, max_size=4
+    ).map(".".join)
+    | st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){3}", fullmatch=True)
+    | st.from_regex(r"[a-z0-9_-]{1,10}(\.[a-z0-9_-]{1,10}){1,3}", fullmatch=True)
+)
+@example("d12.bench-bad.com")
+@example("_dmarc.example.com")
+@example("123.example.org")
+@example("a-.example.com")
+@example("xn--bcher-kva.example")
+@example("abc.onion")
+def test_the_canonical_fast_path_agrees_with_detect(token: str) -> None:
+    fast = canonical(token)
+    if fast is not None:
+        found = detect(token)
+        assert found is not None and (found.type.value, found.value) == fast, token
