@@ -2,31 +2,29 @@
 
 What the policy hides does not exist here: a hidden observable or assertion answers 404
 exactly like one never seen, and the audit log (not the page) records the difference.
-Clusters are those of the viewer's own graph (`load_graph(grant)`), as `marsad cluster
-show --as ORG` computes them, so no grouping rests on evidence the viewer may not see; they
-are cached per grant until new data arrives (or five minutes pass).
+Clusters come from `marsad.web.clustering`: the viewer's own graph, members refiltered on
+every view.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Annotated, Any, NoReturn
 
 import msgspec
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.responses import Response
 
-from marsad.access.policy import Action, Grant
+from marsad.access.policy import Action
 from marsad.analysis import clusters as cl
-from marsad.analysis.infrastructure import clusters_of, evidence, load_graph, members
+from marsad.analysis.infrastructure import evidence
 from marsad.model.errors import MarsadError
 from marsad.model.normalize import normalize
 from marsad.model.observable import Observable, ObservableType
 from marsad.store import reads
-from marsad.store.schema import observables, submissions
+from marsad.store.schema import observables
 from marsad.store.store import TLP_BY_RANK, Store
+from marsad.web import clustering
 from marsad.web.auth import N_, WebCaller, WebError, page_permit
 from marsad.web.pages import hit_json, page_number
 from marsad.web.render import page
@@ -35,31 +33,6 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebCaller, Depends(page_permit(Action.READ))]
 PAGE = 100
 GRAPH_NODES = 5000
-CLUSTER_TTL = 300.0
-_cache: dict[tuple[int, Grant], tuple[float, int, dict[int, list[str]], dict[str, int]]] = {}
-_lock = threading.Lock()
-
-
-def _version(store: Store) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(submissions.c.id), 0))).scalar_one())
-
-
-def viewer_clusters(store: Store, grant: Grant) -> tuple[dict[int, list[str]], dict[str, int]]:
-    """The viewer's clusters (id → member refs, largest first) and each member's cluster."""
-    key, version, now = (id(store), grant), _version(store), time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-    if hit is not None and hit[1] == version and now - hit[0] < CLUSTER_TTL:
-        return hit[2], hit[3]
-    graph = load_graph(store, grant)
-    groups = members(graph, clusters_of(graph))
-    where = {ref: cid for cid, refs in groups.items() for ref in refs}
-    with _lock:
-        if len(_cache) > 64:
-            _cache.clear()
-        _cache[key] = (now, version, groups, where)
-    return groups, where
 
 
 def _hidden(store: Store, obs: Observable) -> bool:
@@ -97,7 +70,6 @@ def observable(request: Request, who: Reader, type: str, value: str) -> Response
             )
         who.audit("read-observable", obs.ref, ids=[])
         raise_not_found(who)
-    _, where = viewer_clusters(who.store, who.grant)
     who.audit("read-observable", obs.ref, ids=[a.id for a in hits],
               relationships=[r.id for r in edges])  # fmt: skip
     timeline = sorted(hits, key=lambda a: (a.view.first_seen is None, a.view.first_seen, a.id))
@@ -113,7 +85,7 @@ def observable(request: Request, who: Reader, type: str, value: str) -> Response
             for r in edges
         ],
         "more_relationships": f"{request.url.path}?after={edges[-1].id + 1}" if more else None,
-        "cluster": where.get(obs.ref),
+        "cluster": clustering.cluster_of(who.store, who.grant, obs.ref),
     }  # fmt: skip
     return page(request, who, "observable.html", data)
 
@@ -148,7 +120,7 @@ def assertion(request: Request, who: Reader, assertion_id: str) -> Response:
 @router.get("/clusters")
 def cluster_list(request: Request, who: Reader) -> Response:
     """The viewer's clusters, largest first, a page at a time."""
-    groups, _ = viewer_clusters(who.store, who.grant)
+    groups = clustering.groups(who.store, who.grant)
     number = page_number(request.query_params.get("page"))
     items = list(groups.items())
     window = items[(number - 1) * PAGE : number * PAGE]
@@ -161,11 +133,12 @@ def cluster_list(request: Request, who: Reader) -> Response:
 
 
 def _cluster(who: WebCaller, raw: str) -> tuple[int, list[str]]:
-    groups, _ = viewer_clusters(who.store, who.grant)
+    groups = clustering.groups(who.store, who.grant)
     number = int(raw) if raw.isdigit() and len(raw) < 19 else -1
-    if number not in groups:
+    refs = clustering.still_visible(who.store, who.grant, groups.get(number, []))
+    if not refs:
         who.refuse("cluster-show", raw[:100], 404, N_("No such cluster among those you may see."))
-    return number, groups[number]
+    return number, refs
 
 
 @router.get("/clusters/{cluster_id}")
