@@ -41,7 +41,7 @@ def _times(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--user", default="hub.analyst")
+    parser.add_argument("--user", default="admin")
     parser.add_argument("-n", type=int, default=30)
     args = parser.parse_args()
     store = instance.open_store()
@@ -56,14 +56,21 @@ def main() -> None:
         detail["members"][0] if detail["members"] else {"type": "domain", "value": "example.com"}
     )
     values = [m["value"] for m in detail["members"][:100]]
+    typical = clusters[len(clusters) // 2] if clusters else None
     pages = {
         "dashboard": "/",
         "search (one value)": f"/search?q={member['value']}",
         "search (100 values)": "/search?q=" + "%0A".join(values),
         "observable": f"/observables/{member['type']}/{member['value']}",
         "clusters": "/clusters",
-        f"cluster ({len(clusters and clusters[0]['sample']) and detail.get('size', 0)} members)": f"/clusters/{cluster}",
+        f"cluster ({detail.get('size', 0)} members)": f"/clusters/{cluster}",
+        **(
+            {f"cluster ({typical['size']} members)": f"/clusters/{typical['id']}"}
+            if typical
+            else {}
+        ),
         "submissions": "/submissions",
+        "audit log": "/admin/audit",
     }
     secret, _ = identity.create_token(store, args.user, label="bench/web.py", days=1)
     peer = _times(client, f"/api/v1/lookup?value={member['value']}", args.n,

@@ -16,7 +16,7 @@ import msgspec
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import and_, delete, insert, or_, select
 
 from marsad.access.policy import Grant
 from marsad.analysis.graph import Clustering
@@ -98,6 +98,17 @@ def stored(store: Store) -> dict[int, list[str]]:
     return dict(sorted(out.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
+def _pairs_in(pairs: Sequence[tuple[str, str]]) -> Any:
+    """``(type, value) IN pairs`` as one ``value IN`` per type: SQLite then walks the
+    (type, value) index instead of scanning (a row-value IN made a 1,200-member cluster 8x slower)."""
+    by_type: dict[str, list[str]] = {}
+    for kind, value in pairs:
+        by_type.setdefault(kind, []).append(value)
+    return or_(
+        *(and_(observables.c.type == k, observables.c.value.in_(v)) for k, v in by_type.items())
+    )
+
+
 def describe(store: Store, grant: Grant, cluster_id: int, refs: Sequence[str]) -> ClusterView:
     """Threat types, sources, countries and attached entities of a cluster's members."""
     keys = [o for o in (parse_ref(r) for r in refs) if o is not None]
@@ -113,10 +124,7 @@ def describe(store: Store, grant: Grant, cluster_id: int, refs: Sequence[str]) -
                 select(assertions.c.threat_type, organisations.c.name, organisations.c.country)
                 .join(observables, observables.c.id == assertions.c.observable_id)
                 .join(organisations, organisations.c.id == assertions.c.source_org_id)
-                .where(
-                    tuple_(observables.c.type, observables.c.value).in_(chunk),
-                    visible(grant, assertions),
-                )
+                .where(_pairs_in(chunk), visible(grant, assertions))
             ).all()
             for threat, source, country in found:
                 threats[threat] += 1
