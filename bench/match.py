@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marsad.access.policy import grant_for
 from marsad.analysis.match import parse_input, per_key
@@ -174,10 +174,9 @@ def main() -> None:
         secs = build(path, args.assertions)
         print(f"  set-up {secs:.1f}s, {path.stat().st_size / 1e9:.2f} GB")
     store = Store.open(sqlite_url(path))
-    with store.engine.connect() as conn:
-        n_a = conn.execute(
-            select(assertions.c.id).order_by(assertions.c.id.desc()).limit(1)
-        ).scalar()
+    with store.engine.connect() as conn:  # a reused store says its own size
+        n_a = conn.execute(select(func.count()).select_from(assertions)).scalar()
+        n_obs = int(conn.execute(select(func.max(observables.c.id))).scalar() or 0)
     viewer = store.viewer("Fiji CCU")
     grant = grant_for(viewer, __import__("datetime").date(2026, 11, 23))
     raw = values_file(args.values, n_obs, args.hit_share)
