@@ -182,7 +182,7 @@ def findings(store: Store, loc: Locator, grant: Grant, country: str, period: Per
             out += [
                 _found(r, located.why[r.observable_id],
                        located_tlp=located.tlp.get(r.observable_id, -1))
-                for r in conn.execute(query)
+                for r in conn.execute(query).all()
             ]  # fmt: skip
         units = select(organisations.c.id).where(
             organisations.c.country == country.upper(),
@@ -191,7 +191,7 @@ def findings(store: Store, loc: Locator, grant: Grant, country: str, period: Per
         query = _assertion_query().where(assertions.c.source_org_id.in_(units), *conds)
         out += [
             _found(r, f"reported by {r.source}", reported=True)
-            for r in conn.execute(query)
+            for r in conn.execute(query).all()
             if r.observable_id not in located.why
         ]
     network = networks(store, grant, sorted({f.observable_id for f in out}))
