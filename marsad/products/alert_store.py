@@ -14,14 +14,13 @@ from typing import Any
 
 import msgspec
 import orjson
-from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, column, delete, insert, select, table, text, update
 from sqlalchemy.exc import IntegrityError
 
 from marsad.model.errors import MarsadError
 from marsad.products.watch import normalise_entry
 from marsad.store.bulk import as_utc
-from marsad.store.schema import alert_channels, alert_evidence, alert_runs, alerts, watchlists
+from marsad.store.schema import alert_channels, alert_runs, alerts, assertions, watchlists
 from marsad.store.store import Store
 
 CHANNEL_KINDS = ("webhook", "email")
@@ -186,69 +185,92 @@ def remove_channel(store: Store, channel_id: int) -> None:
 # -- writing alerts -----------------------------------------------------------------------
 
 
+MATCH = table("alert_match", column("org_id"), column("observable_id"),
+              column("assertion_id"), column("reasons"))  # fmt: skip
+KEEP = table("alert_keep", column("org_id"), column("observable_id"),
+             column("assertion_id"), column("reasons"))  # fmt: skip
+_COLUMNS = [("org_id", "BIGINT"), ("observable_id", "BIGINT"), ("assertion_id", "BIGINT"),
+            ("reasons", "TEXT")]  # fmt: skip
+Match = tuple[int, int, int, str]  # organisation, observable, assertion, reasons (JSON)
+
+
 class Raised(msgspec.Struct, kw_only=True):
-    """What one evaluation wrote for one organisation."""
+    """What one evaluation wrote."""
 
-    new_alerts: list[int]  # ids of the alerts raised now
+    new_alerts: dict[int, list[int]]  # organisation id -> ids of the alerts raised now
     evidence: int  # evidence rows added (to new and existing alerts)
+    organisations: int  # organisations with at least one kept match
 
 
-def _insert_ignore(store: Store, table: Any) -> Any:
-    dialect = sqlite if store.dialect.sqlite else postgresql
-    return dialect.insert(table).on_conflict_do_nothing()
+def stage_matches(store: Store, conn: Connection, rows: Sequence[Match]) -> None:
+    """Load every match into ``alert_match`` (COPY on PostgreSQL) and create the empty
+    ``alert_keep`` that the policy filter fills, organisation by organisation."""
+    d = store.dialect
+    d.stage(conn, "alert_match", _COLUMNS, rows)
+    d.stage(conn, "alert_keep", _COLUMNS, [])
+    conn.exec_driver_sql("CREATE INDEX ix_alert_match ON alert_match (org_id)")
+    conn.exec_driver_sql(
+        "CREATE INDEX ix_alert_keep ON alert_keep (org_id, observable_id, assertion_id)"
+    )
+
+
+def keep_visible(conn: Connection, org_id: int, visible_to_org: Any) -> None:
+    """Keep the organisation's matches whose assertion satisfies ``visible_to_org`` (the
+    policy's SQL predicate over `assertions`)."""
+    query = (
+        select(MATCH.c.org_id, MATCH.c.observable_id, MATCH.c.assertion_id, MATCH.c.reasons)
+        .join(assertions, assertions.c.id == MATCH.c.assertion_id)
+        .where(MATCH.c.org_id == org_id, visible_to_org)
+    )
+    conn.execute(insert(KEEP).from_select(list(KEEP.c.keys()), query))
+
+
+_NEW_ALERTS = """
+INSERT INTO alerts (org_id, observable_id, assertion_id, reasons, created_at, delivery)
+SELECT k.org_id, k.observable_id, k.assertion_id, k.reasons, :now, '{}' FROM alert_keep k
+WHERE k.assertion_id = (SELECT min(k2.assertion_id) FROM alert_keep k2
+                        WHERE k2.org_id = k.org_id AND k2.observable_id = k.observable_id)
+  AND NOT EXISTS (SELECT 1 FROM alerts a
+                  WHERE a.org_id = k.org_id AND a.observable_id = k.observable_id)
+ON CONFLICT (org_id, observable_id) DO NOTHING
+RETURNING id, org_id
+"""
+_NEW_EVIDENCE = """
+INSERT INTO alert_evidence (alert_id, assertion_id, submission_id, reasons, added_at)
+SELECT a.id, k.assertion_id, :submission, k.reasons, :now
+FROM alert_keep k JOIN alerts a ON a.org_id = k.org_id AND a.observable_id = k.observable_id
+WHERE NOT EXISTS (SELECT 1 FROM alert_evidence e
+                  WHERE e.alert_id = a.id AND e.assertion_id = k.assertion_id)
+ON CONFLICT (alert_id, assertion_id) DO NOTHING
+"""
+
+
+def raise_kept(store: Store, conn: Connection, submission_id: int, now: dt.datetime) -> Raised:
+    """One alert per (organisation, observable) kept, evidence per assertion; set-based and
+    idempotent (a later match adds evidence to the alert, never a second alert)."""
+    stamp = store.dialect.time(now)
+    new: dict[int, list[int]] = {}
+    returned: list[Any] = list(conn.execute(text(_NEW_ALERTS), {"now": stamp}))
+    for alert_id, org_id in returned:
+        new.setdefault(int(org_id), []).append(int(alert_id))
+    evidence = conn.execute(text(_NEW_EVIDENCE), {"submission": submission_id, "now": stamp})
+    orgs: Any = conn.execute(text("SELECT count(DISTINCT org_id) FROM alert_keep")).scalar_one()
+    conn.exec_driver_sql("DROP TABLE alert_match")
+    conn.exec_driver_sql("DROP TABLE alert_keep")
+    return Raised(
+        new_alerts={o: sorted(ids) for o, ids in new.items()},
+        evidence=int(evidence.rowcount),
+        organisations=int(orgs),
+    )
 
 
 def write_alerts(
-    store: Store,
-    conn: Connection,
-    *,
-    org_id: int,
-    submission_id: int,
-    matches: Sequence[tuple[int, int, list[str]]],  # (observable id, assertion id, reasons)
-    now: dt.datetime,
+    store: Store, conn: Connection, submission_id: int, rows: Sequence[Match], now: dt.datetime
 ) -> Raised:
-    """One alert per (organisation, observable), evidence per assertion; both idempotent."""
-    if not matches:
-        return Raised(new_alerts=[], evidence=0)
-    first: dict[int, tuple[int, list[str]]] = {}
-    for obs, assertion, reasons in matches:
-        first.setdefault(obs, (assertion, reasons))
-    obs_ids = sorted(first)
-    a = alerts.c
-    existing: dict[int, int] = {}
-    for part in chunked(obs_ids):
-        query = select(a.observable_id, a.id).where(a.org_id == org_id, a.observable_id.in_(part))
-        existing.update({int(r[0]): int(r[1]) for r in conn.execute(query)})
-    missing = [o for o in obs_ids if o not in existing]
-    if missing:
-        rows = [
-            {"org_id": org_id, "observable_id": o, "assertion_id": first[o][0],
-             "reasons": orjson.dumps(first[o][1]).decode(), "created_at": now, "delivery": "{}"}
-            for o in missing
-        ]  # fmt: skip
-        conn.execute(_insert_ignore(store, alerts), rows)
-    ids: dict[int, int] = {}
-    for part in chunked(missing):
-        query = select(a.observable_id, a.id).where(a.org_id == org_id, a.observable_id.in_(part))
-        ids.update({int(r[0]): int(r[1]) for r in conn.execute(query)})
-    ids.update(existing)
-    e = alert_evidence.c
-    known: set[tuple[int, int]] = set()
-    old = sorted(existing.values())
-    for part in chunked(old):
-        known.update(
-            (int(r[0]), int(r[1]))
-            for r in conn.execute(select(e.alert_id, e.assertion_id).where(e.alert_id.in_(part)))
-        )
-    evidence = [
-        {"alert_id": ids[obs], "assertion_id": assertion, "submission_id": submission_id,
-         "reasons": orjson.dumps(reasons).decode(), "added_at": now}
-        for obs, assertion, reasons in matches
-        if (ids[obs], assertion) not in known
-    ]  # fmt: skip
-    if evidence:
-        conn.execute(_insert_ignore(store, alert_evidence), evidence)
-    return Raised(new_alerts=sorted(ids[o] for o in missing), evidence=len(evidence))
+    """Raise alerts from matches the caller has already put through the policy."""
+    stage_matches(store, conn, rows)
+    conn.execute(insert(KEEP).from_select(list(KEEP.c.keys()), select(MATCH)))
+    return raise_kept(store, conn, submission_id, now)
 
 
 def mark_evaluated(

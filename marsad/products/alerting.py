@@ -32,14 +32,13 @@ from marsad.enrich.geo import country_codes
 from marsad.enrich.iputil import parse_ipv4, parse_ipv6
 from marsad.enrich.loaders import load_asn
 from marsad.products import alert_store, delivery
-from marsad.products.watch import Batch, hosts_of, match_orgs
+from marsad.products.watch import Batch, digit_first, hosts_of, match_orgs
 from marsad.store.alert_reads import alerts_by_id
 from marsad.store.schema import alert_runs, assertion_sources, assertions, observables, submissions
 from marsad.store.store import Store
 from marsad.store.visibility import visible
 
 log = logging.getLogger(__name__)
-BIG = 2000  # above this many candidates, ask the policy about the whole submission at once
 SEND_CHUNK = 500  # alerts per webhook body / e-mail
 
 
@@ -70,6 +69,13 @@ class Summary(msgspec.Struct, kw_only=True):
     failed: int = 0
     seconds: float = 0.0
     by_org: dict[str, int] = msgspec.field(default_factory=dict)
+    phases: dict[str, float] = msgspec.field(default_factory=dict)  # seconds per step
+
+
+def _lap(summary: Summary, phase: str, since: float) -> float:
+    now = time.perf_counter()
+    summary.phases[phase] = round(now - since, 4)
+    return now
 
 
 # -- the batch ----------------------------------------------------------------------------
@@ -82,7 +88,7 @@ def _ip_columns(
     n = len(types)
     country = np.full(n, "", dtype="<U2")
     numbers = np.zeros(n, dtype=np.int64)
-    v4 = np.flatnonzero((types == "ipv4") | (types == "url"))
+    v4 = np.flatnonzero((types == "ipv4") | ((types == "url") & digit_first(hosts)))
     keys4, ok4 = parse_ipv4(hosts[v4].tolist())
     v4 = v4[ok4]
     v6 = np.flatnonzero(types == "ipv6")
@@ -131,22 +137,6 @@ def load_batch(
     return np.asarray(ids, dtype=np.int64), np.asarray(obs, dtype=np.int64), batch
 
 
-def _visible(conn: Connection, grant: Grant, candidates: list[int], submission_id: int) -> set[int]:
-    """The candidate assertion ids the grant covers, asked of the database."""
-    if len(candidates) > BIG:
-        query = (
-            select(assertions.c.id)
-            .join(assertion_sources, assertion_sources.c.assertion_id == assertions.c.id)
-            .where(assertion_sources.c.submission_id == submission_id, visible(grant, assertions))
-        )
-        return set(conn.execute(query).scalars()) & set(candidates)
-    seen: set[int] = set()
-    for part in alert_store.chunked(candidates):
-        query = select(assertions.c.id).where(assertions.c.id.in_(part), visible(grant, assertions))
-        seen.update(conn.execute(query).scalars())
-    return seen
-
-
 # -- evaluation ---------------------------------------------------------------------------
 
 
@@ -160,7 +150,6 @@ def evaluate_submission(
     summary = Summary(submission_id=submission_id)
     now = dt.datetime.now(dt.UTC)
     names = {o.id: o.name for o in store.list_orgs()}
-    new: dict[int, list[int]] = {}
     with store.engine.connect() as conn:
         watch = alert_store.watchlists_by_org(conn)
     # grants first: on SQLite every transaction takes the write lock (BEGIN IMMEDIATE)
@@ -169,23 +158,22 @@ def evaluate_submission(
         ids, obs, batch = load_batch(conn, submission_id, context.asn) if watch else (
             np.zeros(0, np.int64), np.zeros(0, np.int64), None)  # fmt: skip
         summary.assertions = len(ids)
-        per_org = match_orgs(batch, watch) if batch is not None else {}
-        for org_id in sorted(per_org):
-            hits = per_org[org_id]
-            grant = grants[org_id]
-            rows = sorted(hits)
-            seen = _visible(conn, grant, ids[rows].tolist(), submission_id)
-            matches = [(int(obs[r]), int(ids[r]), hits[r]) for r in rows if int(ids[r]) in seen]
-            raised = alert_store.write_alerts(
-                store, conn, org_id=org_id, submission_id=submission_id, matches=matches, now=now
-            )
-            if matches:
-                summary.organisations += 1
-            summary.raised += len(raised.new_alerts)
-            summary.evidence += raised.evidence
-            if raised.new_alerts:
-                new[org_id] = raised.new_alerts
-                summary.by_org[names[org_id]] = len(raised.new_alerts)
+        mark = _lap(summary, "read", started)
+        found = match_orgs(batch, watch) if batch is not None else None
+        matches = [] if found is None else list(zip(
+            found.org.tolist(), obs[found.row].tolist(), ids[found.row].tolist(),
+            found.reasons.tolist(), strict=True))  # fmt: skip
+        mark = _lap(summary, "match", mark)
+        alert_store.stage_matches(store, conn, matches)
+        for org_id in sorted({m[0] for m in matches}):  # the policy, in SQL, per organisation
+            alert_store.keep_visible(conn, org_id, visible(grants[org_id], assertions))
+        mark = _lap(summary, "policy", mark)
+        raised = alert_store.raise_kept(store, conn, submission_id, now)
+        new = raised.new_alerts
+        summary.raised = sum(len(v) for v in new.values())
+        summary.evidence = raised.evidence
+        summary.organisations = raised.organisations
+        summary.by_org = {names[o]: len(v) for o, v in sorted(new.items())}
         alert_store.mark_evaluated(store, conn, submission_id, summary.raised, summary.evidence)
         audit.append(
             conn, actor="alerting", org=None, action="evaluate-alerts",
@@ -193,6 +181,7 @@ def evaluate_submission(
             details={"assertions": summary.assertions, "raised": summary.raised,
                      "evidence": summary.evidence, "by_org": summary.by_org},
         )  # fmt: skip
+    mark = _lap(summary, "write", mark)
     if context.deliver:
         for org_id, alert_ids in new.items():
             ok, failed = deliver_alerts(
@@ -200,6 +189,7 @@ def evaluate_submission(
             )
             summary.delivered += ok
             summary.failed += failed
+        _lap(summary, "deliver", mark)
     summary.seconds = round(time.perf_counter() - started, 4)
     return summary
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -87,8 +88,16 @@ def test_each_kind_matches_what_it_says() -> None:
 def test_organisations_get_only_their_entries() -> None:
     rows = [("domain", "a.example.org", "example.org", "c2", "", 0),
             ("domain", "b.example.fj", "example.fj", "c2", "", 0)]  # fmt: skip
-    found = match_orgs(_batch(rows), {1: [("cctld", "fj")], 2: [("threat-type", "c2")], 3: []})
-    assert found == {1: {1: ["cctld:fj"]}, 2: {0: ["threat-type:c2"], 1: ["threat-type:c2"]}}
+    found = match_orgs(_batch(rows), {1: [("cctld", "fj"), ("threat-type", "c2")],
+                                      2: [("threat-type", "c2")], 3: []})  # fmt: skip
+    got = [
+        (o, r, set(orjson.loads(x)))
+        for o, r, x in zip(
+            found.org.tolist(), found.row.tolist(), found.reasons.tolist(), strict=True
+        )
+    ]
+    assert got == [(1, 0, {"threat-type:c2"}), (1, 1, {"cctld:fj", "threat-type:c2"}),
+                   (2, 0, {"threat-type:c2"}), (2, 1, {"threat-type:c2"})]  # fmt: skip
 
 
 _labels = st.sampled_from(["a", "bank", "shop", "example", "gov", "x1"])
@@ -139,3 +148,6 @@ def test_columnar_matcher_agrees_with_the_per_row_reference(
 ) -> None:
     got = {row: set(keys) for row, keys in match(_batch(rows), entries).items()}
     assert got == naive_match(rows, entries)
+    pairs = match_orgs(_batch(rows), {7: entries})
+    assert {r: set(orjson.loads(x)) for r, x in zip(pairs.row.tolist(), pairs.reasons.tolist(),
+                                                    strict=True)} == got  # fmt: skip

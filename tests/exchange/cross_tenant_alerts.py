@@ -61,16 +61,16 @@ def _plant_hidden_evidence(world: World) -> None:
         viewer = store.viewer(name)
         assert viewer.org_id is not None
         grant = grant_for(viewer, TODAY)
-        hidden = [(obs, a, ["keyword:example"]) for obs, (_, _, listed) in world.observables.items()
+        hidden = [(viewer.org_id, obs, a, '["keyword:example"]')
+                  for obs, (_, _, listed) in world.observables.items()
                   for a in listed if not may_see(grant, world.assertions[a])]  # fmt: skip
         with store.engine.begin() as conn:
             before = set(conn.execute(select(alerts.c.id)).scalars())
             alerted = set(conn.execute(select(alerts.c.observable_id).where(
                 alerts.c.org_id == viewer.org_id)).scalars())  # fmt: skip
-            beside = [m for m in hidden if m[0] in alerted][:40]  # beside visible evidence
-            alone = [m for m in hidden if m[0] not in alerted][:10]  # nothing else
-            alert_store.write_alerts(store, conn, org_id=viewer.org_id, submission_id=1,
-                                     matches=beside + alone, now=dt.datetime.now(dt.UTC))  # fmt: skip
+            beside = [m for m in hidden if m[1] in alerted][:40]  # beside visible evidence
+            alone = [m for m in hidden if m[1] not in alerted][:10]  # nothing else
+            alert_store.write_alerts(store, conn, 1, beside + alone, dt.datetime.now(dt.UTC))
             after = set(conn.execute(select(alerts.c.id)).scalars())
         _HIDDEN_ONLY.update(after - before)
     assert _HIDDEN_ONLY, "some alerts should hold only hidden evidence"
