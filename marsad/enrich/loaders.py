@@ -261,3 +261,25 @@ def save_settings(home: Path, settings: Settings) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(msgspec.json.format(msgspec.json.encode(settings)))
     return path
+
+
+_listed: dict[Path, dict[str, list[str]]] = {}
+
+
+def load_listed_addresses(cache: Path | None = None) -> dict[str, list[str]]:
+    """Addresses the warninglists name one by one, extracted once per list version."""
+    from marsad.enrich.listed_addresses import listed_addresses
+
+    version = package_version("pymispwarninglists")
+    path = (cache or cache_dir()) / f"warninglist-addresses-{version}.json"
+    if path not in _listed:
+        if path.is_file():
+            _listed[path] = orjson.loads(path.read_bytes())
+        else:
+            found = listed_addresses(warninglist_documents())
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(orjson.dumps(found))
+            tmp.replace(path)
+            _listed[path] = found
+    return _listed[path]

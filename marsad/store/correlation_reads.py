@@ -66,8 +66,7 @@ def warninglist_names(values: Sequence[tuple[str, str]]) -> list[list[str]]:
     top site; regex entries do not count), so a value is flagged for being a well-known
     shared thing, never for where it is hosted.
     """
-    from marsad.enrich.listed_addresses import listed_addresses
-    from marsad.enrich.loaders import load_warninglists
+    from marsad.enrich.loaders import load_listed_addresses, load_warninglists
     from marsad.enrich.names import key_text
 
     out: list[list[str]] = [[] for _ in values]
@@ -79,7 +78,7 @@ def warninglist_names(values: Sequence[tuple[str, str]]) -> list[list[str]]:
         by_type[kind].append(i)
     for kind, rows in by_type.items():
         if kind in ("ipv4", "ipv6"):
-            singles = listed_addresses()
+            singles = load_listed_addresses()
             for i in rows:
                 out[i] = list(singles.get(values[i][1], ()))
             continue

@@ -149,3 +149,19 @@ def test_correlation_never_reveals_what_the_policy_denies(store: Store, seed: in
             assert visible and row.counts.assertions == len(visible), (viewer.label, row)
         shown = {(r.type, r.value) for r in cr.top(store, grant, 1000, min_sources=1)}
         assert shown == {k for k, oid in obs_id.items() if world.visible(grant, oid)}
+
+
+def test_only_addresses_a_list_names_alone_count_as_listed() -> None:
+    from marsad.enrich.listed_addresses import listed_addresses
+
+    docs = [
+        {"type": "cidr", "name": "Resolvers", "list": ["8.8.8.8/32", "10.0.0.0/8", "1.1.1.1",
+                                                       "2001:DB8::1/128", "nonsense"]},
+        {"type": "cidr", "name": "Sinkholes", "list": ["1.1.1.1"]},
+        {"type": "string", "name": "Names", "list": ["9.9.9.9"]},
+    ]  # fmt: skip
+    assert listed_addresses(docs) == {
+        "8.8.8.8": ["Resolvers"],
+        "1.1.1.1": ["Resolvers", "Sinkholes"],
+        "2001:db8::1": ["Resolvers"],
+    }
