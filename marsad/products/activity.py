@@ -103,10 +103,10 @@ TLP_BY_RANK = tuple(TLP)
 PAP_BY_RANK = tuple(PAP)
 
 
-def recommend(
-    section: str, marks: list[Mark], viewer: Viewer, grant: Grant
-) -> tuple[str, str, str]:
-    """(action, the PAP that allows it, why) for one item, decided by the access policy.
+def recommend(asset: bool, marks: list[Mark], viewer: Viewer, grant: Grant) -> tuple[str, str, str]:
+    """(action, the PAP that allows it, why) for one item, decided by the access policy;
+    ``asset``: the item is a victim's compromised or exposed asset, not criminal
+    infrastructure (which is taken down wherever it is hosted).
 
     A takedown request and a victim notification both reach a party outside the
     recipient, so both need what `may_act` allows for active measures (PAP:CLEAR or
@@ -122,7 +122,7 @@ def recommend(
             if best.pap <= PAP.GREEN.rank
             else "the recipient owns the record"
         )
-        if section == "victims":
+        if asset:
             return NOTIFY, PAP_BY_RANK[best.pap].label, why + ": tell the owner of the asset"
         return TAKEDOWN, PAP_BY_RANK[best.pap].label, why
     if not may(viewer, Action.TAKEDOWN_REQUEST):
@@ -149,13 +149,12 @@ def _item(group: list[Found], viewer: Viewer, grant: Grant) -> Item:
     first = group[0]
     views = [f.stored.view for f in group]
     threat_types = tuple(sorted({v.threat_type.value for v in views}))
-    victim = all(t in VICTIM_TYPES for t in threat_types) or all(
-        f.reported_in_country for f in group
-    )
+    asset = all(t in VICTIM_TYPES for t in threat_types)
+    victim = asset or all(f.reported_in_country for f in group)
     counts = Counter(v.threat_type.value for v in views)
     threat_types = tuple(sorted(threat_types, key=lambda t: (-counts[t], t)))
     section = "victims" if victim else "infrastructure"
-    action, pap, why = recommend(section, [f.mark for f in group], viewer, grant)
+    action, pap, why = recommend(asset, [f.mark for f in group], viewer, grant)
     evidence = tuple(
         Evidence(
             source=v.source, threat_type=v.threat_type.value, grading=_grading(f.stored),

@@ -16,17 +16,15 @@ from typing import Any
 import msgspec
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from sqlalchemy import and_, or_, select
 
 from marsad.access.policy import Grant, Mark, tokens_of
 from marsad.enrich.geo import country_codes
 from marsad.products.activity import Found
+from marsad.products.networks import ClusterGraph, networks, read_graph, touched
 from marsad.products.period import Period
 from marsad.store.schema import (
     assertions,
-    cluster_members,
     observables,
     organisations,
     relationships,
@@ -52,6 +50,7 @@ class Locator(msgspec.Struct, frozen=True, kw_only=True):
     domain_id: dict[str, int]  # "domain:…" ref -> observable id
     url_ids: NDArray[np.int64]
     url_hosts: NDArray[np.str_]  # host of each URL (lower-case)
+    clusters: ClusterGraph | None = None  # every stored cluster, for the visible networks
 
 
 def _host(url: str) -> str:
@@ -93,6 +92,7 @@ def build_locator(store: Store) -> Locator:
         domain_id={f"domain:{values[i]}": int(ids[i]) for i in dom_at.tolist()},
         url_ids=ids[url_at],
         url_hosts=np.array([_host(values[i]).lower() for i in url_at.tolist()], dtype=str),
+        clusters=read_graph(store),
     )
 
 
@@ -194,73 +194,12 @@ def findings(store: Store, loc: Locator, grant: Grant, country: str, period: Per
             for r in conn.execute(query).all()
             if r.observable_id not in located.why
         ]
-    network = networks(store, grant, sorted({f.observable_id for f in out}))
+    ids_out = sorted({f.observable_id for f in out})
+    graph = loc.clusters or read_graph(store, touched(store, ids_out))
+    network = networks(graph, grant, ids_out)
     if network:
         out = [msgspec.structs.replace(f, cluster_id=network.get(f.observable_id)) for f in out]
     return out
-
-
-def networks(
-    store: Store, grant: Grant, obs_ids: Sequence[int], *, every_member: bool = False
-) -> dict[int, int]:
-    """Observable id -> label of the network it belongs to, as far as the grant shows it.
-
-    The stored clusters come from the desk's analysis of all evidence; showing them as
-    they are would tell a recipient that two of its items are linked through statements
-    it may not see. So inside each stored cluster only relationships the grant covers
-    (and URL → host, derived from the values) join members; an item's network is its
-    component there, labelled by the component's oldest observable id (the stored
-    cluster's id when the recipient sees the whole cluster connected).
-    """
-    cm, o, r = cluster_members.c, observables.c, relationships.c
-    with store.engine.connect() as conn:
-        cluster_of: dict[int, int] = {}
-        for part in _chunks(list(obs_ids)):
-            rows: Sequence[Any] = conn.execute(
-                select(cm.observable_id, cm.cluster_id).where(cm.observable_id.in_(part))
-            ).all()
-            cluster_of.update((int(a), int(b)) for a, b in rows)
-        touched = sorted(set(cluster_of.values()))
-        members: list[tuple[int, int, str, str]] = []
-        for part in _chunks(touched):
-            found: Sequence[Any] = conn.execute(
-                select(cm.cluster_id, o.id, o.type, o.value)
-                .join(observables, o.id == cm.observable_id).where(cm.cluster_id.in_(part))
-            ).all()  # fmt: skip
-            members += [(int(c), int(i), str(t), str(v)) for c, i, t, v in found]
-        node = {f"{t}:{v}": k for k, (_, _, t, v) in enumerate(members)}
-        refs = list(node)
-        src: list[int] = []
-        dst: list[int] = []
-        for part in _chunks(refs):
-            for a, b in conn.execute(
-                select(r.source_ref, r.target_ref)
-                .where(r.source_ref.in_(part), visible(grant, relationships))
-            ):  # fmt: skip
-                k = node.get(str(b))
-                if k is not None and members[k][0] == members[node[str(a)]][0]:
-                    src.append(node[str(a)])
-                    dst.append(k)
-    for k, (cid, _, typ, value) in enumerate(members):
-        if typ == "url":
-            host = _host(value).lower()
-            for ref in (f"domain:{host}", f"ipv4:{host}", f"ipv6:{host}"):
-                h = node.get(ref)
-                if h is not None and members[h][0] == cid:
-                    src.append(k)
-                    dst.append(h)
-    if not members:
-        return {}
-    n = len(members)
-    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
-    _, comp = connected_components(graph, directed=False)
-    oids = np.array([m[1] for m in members], dtype=np.int64)
-    sizes = np.bincount(comp)
-    oldest = np.full(len(sizes), np.iinfo(np.int64).max)
-    np.minimum.at(oldest, comp, oids)
-    at = {int(m[1]): k for k, m in enumerate(members)}
-    wanted = at if every_member else obs_ids  # every member: the nodes that link them too
-    return {i: int(oldest[comp[at[i]]]) for i in wanted if i in at and sizes[comp[at[i]]] > 1}
 
 
 def member_countries(store: Store) -> list[str]:

@@ -24,7 +24,7 @@ from marsad.enrich.geo import country_codes
 from marsad.model.errors import MarsadError
 from marsad.model.handling import PAP, TLP
 from marsad.model.records import AssertionView, RelationshipRecord
-from marsad.products.activity_data import networks
+from marsad.products.networks import networks, read_graph
 from marsad.store.schema import assertions, cluster_members, observables, relationships
 from marsad.store.store import Store, _assertion_query, _stored, handling_of
 from marsad.store.visibility import visible
@@ -121,7 +121,8 @@ def _read(store: Store, grant: Grant, cluster: int) -> tuple[list[Any], list[Any
                                      visible(grant, assertions), assertions.c.revoked_at.is_(None))
             .order_by(assertions.c.id)
         ))  # fmt: skip
-    label = networks(store, grant, sorted({r.observable_id for r in rows}), every_member=True)
+    graph = read_graph(store, [cluster])
+    label = networks(graph, grant, sorted({r.observable_id for r in rows}), every_member=True)
     stated = Counter(label[r.observable_id] for r in rows if r.observable_id in label)
     if not stated:
         raise MarsadError(

@@ -70,8 +70,8 @@ def test_actions_follow_pap_and_the_policy(store: Store, fixed: Fixed) -> None:
     assert action["bank-fiji-login.com.fj"] == (TAKEDOWN, "PAP:CLEAR")
     assert action[FJ_C2] == (LEAD, "PAP:AMBER")  # the desk's PAP:AMBER: passive use only
     assert action[FJ_VICTIM] == (NOTIFY, "PAP:GREEN")
-    # Fiji owns its own PAP:RED report: it may act on it
-    assert action["invest-abroad.example.net"] == (NOTIFY, "PAP:RED")
+    # a scam site abroad that Fiji's unit reported (PAP:RED, but Fiji owns the record)
+    assert action["invest-abroad.example.net"] == (TAKEDOWN, "PAP:RED")
 
 
 def test_evidence_carries_source_grading(store: Store, fixed: Fixed) -> None:
@@ -154,3 +154,17 @@ def test_pdf_pages_and_text(sqlite_store: Store, tmp_path: Path) -> None:
         assert squeeze(value) in packed
     assert "secret" not in packed
     assert "takedownrequest(PAP:GREEN" in packed
+
+
+def test_a_read_only_reader_gets_leads_only() -> None:
+    from marsad.access.policy import Mark, Role, Viewer, grant_for
+    from marsad.model.organisation import OrgKind
+    from marsad.products.activity import recommend
+
+    open_mark = Mark(owner_org_id=2, source_org_id=2, tlp=1, pap=0)
+    for role, asset, want in ((Role.ANALYST, False, TAKEDOWN), (Role.ANALYST, True, NOTIFY),
+                              (Role.READ_ONLY, False, LEAD), (Role.READ_ONLY, True, LEAD)):  # fmt: skip
+        viewer = Viewer(org_id=1, org_name="Fiji CCU", kind=OrgKind.NATIONAL_CYBER_UNIT, role=role)
+        action, pap, why = recommend(asset, [open_mark], viewer, grant_for(viewer, NOW.date()))
+        assert (action, pap) == (want, "PAP:CLEAR"), (role, asset)
+        assert role is Role.ANALYST or why == "the recipient's role does not act on records"
