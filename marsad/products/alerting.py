@@ -119,7 +119,7 @@ def load_batch(
         .where(assertion_sources.c.submission_id == submission_id, a.revoked_at.is_(None))
         .order_by(a.id)
     )
-    rows = conn.execute(query).all()
+    rows: Sequence[Any] = conn.execute(query).cursor.fetchall()  # plain tuples: ints, text
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         blank = np.zeros(0, dtype="<U1")
@@ -132,7 +132,7 @@ def load_batch(
     batch = Batch(
         types=types_a, values=values_a,
         registered=np.asarray([r or "" for r in registered]), threat=np.asarray(threat),
-        country=country, asn=numbers,
+        country=country, asn=numbers, hosts=hosts,
     )  # fmt: skip
     return np.asarray(ids, dtype=np.int64), np.asarray(obs, dtype=np.int64), batch
 

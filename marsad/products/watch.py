@@ -92,6 +92,7 @@ class Batch(NamedTuple):
     threat: NDArray[np.str_]
     country: NDArray[np.str_]  # IP → country, "" when none or not an IP
     asn: NDArray[np.int64]  # IP → AS number, 0 when unknown
+    hosts: NDArray[np.str_] | None = None  # `hosts_of` the values, when already computed
 
 
 def hosts_of(types: NDArray[np.str_], values: NDArray[np.str_]) -> NDArray[np.str_]:
@@ -186,7 +187,7 @@ def match_keys(batch: Batch, entries: Sequence[tuple[str, str]]) -> Found:
     for kind, value in dict.fromkeys(entries):
         by_kind[kind].append(value)
     found: Found = {}
-    hosts = hosts_of(batch.types, batch.values)
+    hosts = batch.hosts if batch.hosts is not None else hosts_of(batch.types, batch.values)
     _exact(found, "country", batch.country, by_kind["country"])
     _exact(found, "asn", batch.asn, by_kind["asn"])
     _exact(found, "value", batch.values, by_kind["value"])
