@@ -21,9 +21,10 @@ from marsad.cli.output import emit_json, out, table, when
 from marsad.formats.stix21_sightings import sightings_bundle
 from marsad.model.errors import MarsadError
 from marsad.store import match_reads as mr
+from marsad.store.correlation_reads import warninglist_names
 
 CSV_COLUMNS = ["line", "type", "value", "seen", "via", "assertion_id", "threat_type", "source",
-               "tlp", "pap", "grading", "first_seen", "last_seen"]  # fmt: skip
+               "tlp", "pap", "grading", "first_seen", "last_seen", "warninglists"]  # fmt: skip
 
 
 def _read(path: str) -> bytes:
@@ -72,12 +73,15 @@ def match(
     seen, first_line = per_key(parsed)
     n = len(parsed.keys)
     primary = np.bincount(parsed.pair_key[~parsed.derived], minlength=n) > 0
+    hit_keys = sorted({h.key for h in hits})
+    listed = dict(zip(hit_keys, warninglist_names([parsed.keys[k] for k in hit_keys]), strict=True))
     rows: list[dict[str, Any]] = [
         {"line": int(first_line[h.key]), "type": parsed.keys[h.key][0],
          "value": parsed.keys[h.key][1], "seen": int(seen[h.key]),
          "via": None if primary[h.key] else "host of a URL", "assertion_id": h.assertion_id,
          "threat_type": h.threat_type, "source": h.source, "tlp": h.tlp, "pap": h.pap,
-         "grading": h.grading, "first_seen": h.first_seen, "last_seen": h.last_seen}
+         "grading": h.grading, "first_seen": h.first_seen, "last_seen": h.last_seen,
+         "warninglists": "; ".join(listed[h.key]) or None}
         for h in hits
     ]  # fmt: skip
     rows.sort(key=lambda r: (r["line"], r["assertion_id"]))
@@ -127,10 +131,12 @@ def _print(report: dict[str, Any], rows: list[dict[str, Any]], limit: int, who: 
     if rows:
         table(
             f"Hits (first {min(limit, len(rows))} of {len(rows):,})",
-            ["line", "value", "seen", "threat", "source", "TLP", "PAP", "grading", "last seen"],
+            ["line", "value", "seen", "threat", "source", "TLP", "PAP", "grading", "last seen",
+             "warninglisted"],
             [(r["line"], r["value"] + (" (URL host)" if r["via"] else ""), r["seen"],
               r["threat_type"], r["source"], r["tlp"], r["pap"], r["grading"],
-              (r["last_seen"] or "")[:16] or None) for r in rows[:limit]],
+              (r["last_seen"] or "")[:16] or None, "yes" if r["warninglists"] else None)
+             for r in rows[:limit]],
         )  # fmt: skip
     for a in report["ask_owner"][:limit]:
         out.print(f"  {a['value']}: {a['note']}")

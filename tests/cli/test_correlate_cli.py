@@ -21,7 +21,7 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Marsad:
               "--region", "asia-south-pacific")  # fmt: skip
     green = ("--tlp", "green", "--threat-type", "phishing")
     m.run("ingest", "-", "--source", "PhishGuard", *green,
-          stdin=b"198.51.100.7\nlogin-verify.evil.com\n")  # fmt: skip
+          stdin=b"198.51.100.7\nlogin-verify.evil.com\n8.8.8.8\n")  # fmt: skip
     m.run("ingest", "-", "--source", "Fiji CCU", *green, stdin=b"198.51.100.7\n")
     m.run("ingest", "-", "--source", "ASP Desk", "--tlp", "red", "--threat-type", "c2",
           stdin=b"secret.evil.com\n198.51.100.7\n")  # fmt: skip
@@ -71,19 +71,21 @@ def _write(tmp: Path, name: str, text: str) -> str:
 
 def test_match_outputs_hits_and_records_sightings(pool: Marsad, tmp_path: Path) -> None:
     logs = _write(tmp_path, "fw.log", "198.51.100.7\n# comment\n10.9.9.9\nnot a value !!\n"
-                  "198.51.100.7\nhxxps://login-verify[.]evil[.]com/a\n")  # fmt: skip
+                  "198.51.100.7\nhxxps://login-verify[.]evil[.]com/a\n8.8.8.8\n")  # fmt: skip
     csv_out, stix_out = tmp_path / "hits.csv", tmp_path / "hits.json"
     done = pool.json("match", logs, "--as", "Fiji CCU", "--csv", str(csv_out),
                      "--stix", str(stix_out))  # fmt: skip
-    assert done["values"] == 4 and done["distinct"] == 3 and done["unparseable"] == 1
+    assert done["values"] == 5 and done["distinct"] == 4 and done["unparseable"] == 1
     assert done["bad_lines"][0]["line"] == 4
     hit_values = {(h["value"], h["source"]) for h in done["hits"]}
     assert hit_values == {("198.51.100.7", "PhishGuard"), ("198.51.100.7", "Fiji CCU"),
-                          ("login-verify.evil.com", "PhishGuard")}  # fmt: skip
+                          ("login-verify.evil.com", "PhishGuard"), ("8.8.8.8", "PhishGuard")}  # fmt: skip
     assert all(h["tlp"] == "TLP:GREEN" for h in done["hits"])
+    listed = {h["value"] for h in done["hits"] if h["warninglists"]}
+    assert listed == {"8.8.8.8"}  # a public resolver: flagged, not dropped
     assert csv_out.read_text().splitlines()[0].startswith("line,")
     bundle = json.loads(stix_out.read_text())
-    assert sum(o["type"] == "sighting" for o in bundle["objects"]) == 3
+    assert sum(o["type"] == "sighting" for o in bundle["objects"]) == 4
     seen = pool.json("sightings", "--as", "PhishGuard")
     assert {(s["value"], s["seen_by"], s["count"]) for s in seen} >= {
         ("198.51.100.7", "Fiji CCU", 2)
