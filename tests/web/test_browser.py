@@ -141,3 +141,24 @@ def test_sign_out_and_keyboard_skip_link(page: Any, server: str) -> None:
     page.wait_for_url("**/login")
     page.goto(f"{server}/")
     assert "/login" in page.url
+
+
+def test_every_form_field_has_a_label_and_tables_have_scoped_headers(
+    page: Any, server: str
+) -> None:
+    sign_in(page, server, "fiji.officer")
+    for path in (
+        "/",
+        "/search?q=green-shop.example.net",
+        "/submissions",
+        f"/observables/domain/{GREEN_HOST}",
+    ):
+        page.goto(server + path)
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+                 .map(e => e.name || e.id)"""
+        )
+        assert unlabelled == [], (path, unlabelled)
+        unscoped = page.evaluate("() => document.querySelectorAll('th:not([scope])').length")
+        assert unscoped == 0, path

@@ -126,3 +126,18 @@ def test_the_message_template_is_up_to_date(tmp_path: object) -> None:
         found.add(message if isinstance(message, str) else message[0])
     template = {m.id for m in read_po((LOCALE_DIR / "messages.pot").open("rb")) if m.id}
     assert found == template, sorted(found ^ template)[:5]
+
+
+def test_the_parse_report_lists_rejected_records_with_reasons(browser: Browser) -> None:
+    browser.sign_in("fiji.officer")
+    token = browser.csrf("/submissions")
+    raw = b"value,type,threat_type\n203.0.113.9,ipv4,c2\nnot-an-ip,ipv4,c2\n"
+    response = browser.client.post(
+        "/submissions", data={"csrf_token": token, "format": "csv", "tlp": "amber"},
+        files={"file": ("mixed.csv", raw, "text/csv")},
+    )  # fmt: skip
+    assert response.status_code == 200
+    main = response.text.split('<main id="main"', 1)[1]
+    rows = main.split("Rejected records", 1)[1]
+    assert "not-an-ip" in rows and "<code>" in rows
+    assert "None: every record was read." not in rows
