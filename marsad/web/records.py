@@ -163,6 +163,7 @@ def cluster(request: Request, who: Reader, cluster_id: str) -> Response:
                       "tlp_label": TLP_BY_RANK[e.tlp].label if e.tlp is not None else None}
                      for e in edges[:PAGE]],
         "evidence_count": len(edges),
+        "edge_types": sorted({e.type for e in edges}),
     }  # fmt: skip
     return page(request, who, "cluster.html", data)
 

@@ -27,6 +27,14 @@ document.addEventListener("DOMContentLoaded", function () {
         var parts = event.target.id().split(":");
         window.location.href = "/observables/" + parts[0] + "/" + encodeURIComponent(parts.slice(1).join(":"));
       });
+      var only = document.getElementById("edge-type");
+      if (only) {
+        only.addEventListener("change", function () {
+          cy.edges().forEach(function (edge) {
+            edge.style("display", !only.value || edge.data("label") === only.value ? "element" : "none");
+          });
+        });
+      }
       var png = document.getElementById("graph-png");
       if (png) {
         png.hidden = false;
