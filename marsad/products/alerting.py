@@ -30,7 +30,7 @@ from marsad.access.policy import OPERATOR, Grant, grant_for
 from marsad.enrich.asn import AsnTable, lookup_asn
 from marsad.enrich.geo import country_codes
 from marsad.enrich.iputil import parse_ipv4, parse_ipv6
-from marsad.enrich.loaders import load_asn
+from marsad.enrich.loaders import ASN_FILE, load_asn
 from marsad.products import alert_store, delivery
 from marsad.products.watch import Batch, digit_first, hosts_of, match_orgs
 from marsad.store.alert_reads import alerts_by_id
@@ -51,10 +51,23 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
     today: dt.date | None = None  # the policy's date (default: today, UTC)
 
 
+_ASN: dict[Path, tuple[float, AsnTable | None]] = {}
+
+
+def _asn_of(home: Path) -> AsnTable | None:
+    """The imported AS table, read again only when its file changed (every upload asks)."""
+    path = home / "enrich" / ASN_FILE
+    stamp = path.stat().st_mtime if path.is_file() else -1.0
+    cached = _ASN.get(home)
+    if cached is None or cached[0] != stamp:
+        cached = _ASN[home] = (stamp, load_asn(home))
+    return cached[1]
+
+
 def context_for(home: Path | None = None, **overrides: Any) -> Context:
     """The instance's context: its imported ASN table and its delivery configuration."""
     home = home or delivery.instance_home()
-    return Context(asn=load_asn(home), delivery=delivery.load_config(home), **overrides)
+    return Context(asn=_asn_of(home), delivery=delivery.load_config(home), **overrides)
 
 
 class Summary(msgspec.Struct, kw_only=True):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import random
+from pathlib import Path
 
 import orjson
 from sqlalchemy import select
 
 from marsad.access.policy import Mark, grant_for, may_see
 from marsad.access.stewardship import tighten
-from marsad.enrich.asn import Range, build_table
+from marsad.enrich.asn import Range, asn_of, build_table
+from marsad.enrich.loaders import import_asn
 from marsad.ingest.batch import SubmissionDefaults
 from marsad.ingest.pipeline import ingest
 from marsad.model.handling import TLP, Handling, Releasability
@@ -205,3 +207,12 @@ def test_tightened_handling_hides_evidence_at_read_time(orgs: Store) -> None:
     assert _alerts(orgs, "Fiji CCU", unacked=True) == []
     # The owner still sees its own record, but the alert is Fiji CCU's: nothing leaks sideways.
     assert _alerts(orgs, "PhishGuard") == []
+
+
+def test_context_reads_the_instance_as_table_and_notices_a_new_import(tmp_path: Path) -> None:
+    assert alerting.context_for(tmp_path).asn is None
+    tsv = tmp_path / "ip2asn.tsv"
+    tsv.write_text("198.51.100.0\t198.51.100.255\t64500\tFJ\tEXAMPLE-NET\n")
+    import_asn(tsv, tmp_path)
+    table = alerting.context_for(tmp_path, deliver=False).asn
+    assert table is not None and asn_of(table, ["198.51.100.9"])[0].asn == 64500  # type: ignore[union-attr]
