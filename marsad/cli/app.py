@@ -154,7 +154,18 @@ def _log_path() -> str:
 def main() -> None:
     """Entry point: one clear sentence on stderr and a non-zero exit for every failure."""
     # importing the command modules registers their commands
-    from marsad.cli import access, alerts, commands, correlate, graph, handling, match, reports, serve, sync  # noqa: F401
+    from marsad.cli import (  # noqa: F401
+        access,
+        alerts,
+        commands,
+        correlate,
+        graph,
+        handling,
+        match,
+        reports,
+        serve,
+        sync,
+    )
 
     try:
         app()  # standalone: usage errors and --help exit through SystemExit

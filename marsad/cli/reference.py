@@ -10,7 +10,18 @@ from typing import Any
 import typer
 
 # importing the command modules registers their commands
-from marsad.cli import access, alerts, commands, correlate, graph, handling, match, reports, serve, sync  # noqa: F401
+from marsad.cli import (  # noqa: F401
+    access,
+    alerts,
+    commands,
+    correlate,
+    graph,
+    handling,
+    match,
+    reports,
+    serve,
+    sync,
+)
 from marsad.cli.app import app
 
 
