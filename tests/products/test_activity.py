@@ -168,3 +168,19 @@ def test_a_read_only_reader_gets_leads_only() -> None:
         action, pap, why = recommend(asset, [open_mark], viewer, grant_for(viewer, NOW.date()))
         assert (action, pap) == (want, "PAP:CLEAR"), (role, asset)
         assert role is Role.ANALYST or why == "the recipient's role does not act on records"
+
+
+def test_a_restricted_resolution_raises_the_banner(store: Store, fixed: Fixed) -> None:
+    p = fixed.p
+    p.rows = {}  # plant two more records into the committed world
+    p.assertion("domain", "ws-portal.example.com", "phishing", "PhishGuard", tlp=0, pap=0)
+    p.relationship("domain:ws-portal.example.com", "resolves-to", f"ipv4:{WS_PHISH}",
+                   "ASP Desk", tlp=2, to=("org:Samoa CCU",))  # fmt: skip
+    p.commit()
+    samoa, _ = activity_report(store, "WS", OCTOBER, now=NOW)
+    portal = next(i for i in samoa.items if i.value == "ws-portal.example.com")
+    assert (portal.located_by, portal.tlp) == (f"resolves to {WS_PHISH}", "TLP:CLEAR")
+    assert samoa.tlp == "TLP:AMBER"  # what placed it in Samoa is AMBER
+    partner, _ = activity_report(store, "WS", OCTOBER, as_org="PhishGuard", now=NOW)
+    assert "ws-portal.example.com" not in {i.value for i in partner.items}
+    assert partner.tlp == "TLP:GREEN"
