@@ -26,6 +26,7 @@ from marsad.formats.stix21_export import MARSAD_NS
 from marsad.ingest.pipeline import ParseReport, ingest
 from marsad.model.errors import MarsadError
 from marsad.model.records import AssertionRecord, ParseMeta
+from marsad.products import alerting
 from marsad.store import federation
 from marsad.store.store import Store, SubmissionRow
 
@@ -65,7 +66,7 @@ def revoked_keys(objects: list[Any]) -> list[tuple[str, str, str]]:
 def ingest_objects(
     store: Store, objects: list[Any], source: str, digest: str, filename: str
 ) -> tuple[ParseReport, int]:
-    """Ingest objects as one submission from ``source``, then apply their revocations.
+    """Ingest objects as one submission from ``source``, apply their revocations, raise alerts.
 
     Revocations are applied before the ingest too: merging then moves the revoked
     assertions' date added past their revocation, so an incremental reader sees them.
@@ -79,6 +80,8 @@ def ingest_objects(
                     filename=filename)  # fmt: skip
     if keys:
         revoked += federation.revoke(store, org.id, keys, dt.datetime.now(dt.UTC))
+    if report.status == "ingested":  # alerts for the organisations watching; never fatal
+        alerting.evaluate_quietly(store, report.submission_id)
     return report, revoked
 
 

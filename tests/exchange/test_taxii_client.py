@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,12 +12,17 @@ import requests
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from marsad.access import audit
+from marsad.access.policy import Role, grant_for
 from marsad.exchange.taxii import TAXII_MEDIA, codec_of
 from marsad.formats import stix21
 from marsad.model.handling import TLP
 from marsad.model.records import AssertionRecord, ParseMeta
+from marsad.products import alert_store
+from marsad.store import alert_reads
 from marsad.store.store import Store
 from tests.exchange.taxii_world import BearerAuth, build, headers, serving, visible_ids
+
+TODAY = dt.date.today()
 
 
 class World:
@@ -188,3 +194,25 @@ def test_media_types_and_errors(world: World) -> None:
     assert anon.status_code == 401 and anon.headers["content-type"] == TAXII_MEDIA
     junk = requests.get(f"{base}{inbox.replace('a', 'b')}/objects/?next=zz", headers=h)
     assert junk.status_code in (400, 404)
+
+
+def test_objects_posted_to_an_inbox_raise_alerts_for_watchers(world: World) -> None:
+    alert_store.add_entry(world.store, "Tonga CERT", "cctld", "to")
+    indicator = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--5a3c2b8e-1f4d-4c1e-9a7b-2d6e8f0a1b2c",
+        "created": "2026-11-01T00:00:00.000Z",
+        "modified": "2026-11-01T00:00:00.000Z",
+        "pattern": "[domain-name:value = 'pay.bank.to']",
+        "pattern_type": "stix",
+        "valid_from": "2026-11-01T00:00:00Z",
+        "labels": ["phishing"],
+        "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],
+    }
+    status = world.collection("PhishGuard", "inbox").add_objects({"objects": [indicator]})
+    assert status.status == "complete" and status.success_count == 1
+    viewer = world.store.viewer("Tonga CERT", Role.ANALYST)
+    org_id = world.store.org("Tonga CERT").id
+    found = alert_reads.list_alerts(world.store, org_id, "Tonga CERT", grant_for(viewer, TODAY))
+    assert [(a.value, a.reasons) for a in found] == [("pay.bank.to", ["cctld:to"])]
