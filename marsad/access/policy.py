@@ -46,6 +46,7 @@ class Action(StrEnum):
 
     READ = "read"
     SUBMIT = "submit"
+    TRIAGE = "triage"  # acknowledge and work alerts: a change of state, not a read
     EXPORT = "export"
     TAKEDOWN_REQUEST = "takedown-request"
     ACTIVE_CHECK = "active-check"
@@ -56,12 +57,14 @@ class Action(StrEnum):
 _ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMINISTRATOR: frozenset(Action),
     Role.ANALYST: frozenset(
-        {Action.READ, Action.SUBMIT, Action.EXPORT, Action.TAKEDOWN_REQUEST, Action.ACTIVE_CHECK}
+        {Action.READ, Action.SUBMIT, Action.TRIAGE, Action.EXPORT}
+        | {Action.TAKEDOWN_REQUEST, Action.ACTIVE_CHECK}
     ),
     Role.OFFICER: frozenset(
-        {Action.READ, Action.SUBMIT, Action.EXPORT, Action.TAKEDOWN_REQUEST, Action.ACTIVE_CHECK}
+        {Action.READ, Action.SUBMIT, Action.TRIAGE, Action.EXPORT}
+        | {Action.TAKEDOWN_REQUEST, Action.ACTIVE_CHECK}
     ),
-    Role.PARTNER_SUBMITTER: frozenset({Action.READ, Action.SUBMIT}),
+    Role.PARTNER_SUBMITTER: frozenset({Action.READ, Action.SUBMIT, Action.TRIAGE}),
     Role.AUDITOR: frozenset({Action.READ, Action.READ_AUDIT}),
     Role.READ_ONLY: frozenset({Action.READ}),
 }

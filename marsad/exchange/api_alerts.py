@@ -21,6 +21,7 @@ from marsad.store import alert_reads
 
 router = APIRouter(tags=["alerts"])
 Reader = Annotated[Caller, Depends(permit(Action.READ))]
+Triager = Annotated[Caller, Depends(permit(Action.TRIAGE))]
 
 
 def _org(who: Caller) -> tuple[int, str]:
@@ -48,7 +49,7 @@ def list_alerts(
 
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge one of your organisation's alerts")
-def ack_alert(who: Reader, alert_id: Annotated[int, Path(ge=1)]) -> Response:
+def ack_alert(who: Triager, alert_id: Annotated[int, Path(ge=1)]) -> Response:
     org_id, name = _org(who)
     done, _ = alert_reads.acknowledge(who.store, org_id, who.grant, [alert_id], who.user)
     if not done:

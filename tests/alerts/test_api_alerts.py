@@ -45,8 +45,11 @@ def test_upload_raises_alerts_listed_and_acknowledged_per_organisation(api: Api)
 
     path = f"/api/v1/alerts/{alert['id']}/ack"
     assert api.client.post(path, headers=api.auth("ASP Desk")).status_code == 404
-    acked = api.client.post(path, headers=api.auth("Fiji CCU", Role.READ_ONLY))
-    assert acked.status_code == 200 and acked.json()["acked_by"] == "Fiji CCU read-only"
+    # acknowledging changes state: read-only users and auditors may read alerts, not ack them
+    for role in (Role.READ_ONLY, Role.AUDITOR):
+        assert api.client.post(path, headers=api.auth("Fiji CCU", role)).status_code == 403
+    acked = api.client.post(path, headers=api.auth("Fiji CCU", Role.OFFICER))
+    assert acked.status_code == 200 and acked.json()["acked_by"] == "Fiji CCU officer"
     unacked = api.client.get(
         "/api/v1/alerts", params={"unacked": "true"}, headers=api.auth("Fiji CCU")
     )
