@@ -88,7 +88,7 @@ def load_text(path: Path) -> NoticeText:
         raise MarsadError(f"cannot read {path}: {exc.strerror}") from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml  # type: ignore[import-untyped]
+            import yaml
 
             data: Any = yaml.safe_load(raw)
         else:
