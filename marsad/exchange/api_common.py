@@ -91,6 +91,10 @@ def assertion_filters(
     type: Annotated[list[ObservableType] | None, Query(description="Observable types.")] = None,
     threat_type: Annotated[list[ThreatType] | None, Query(description="Threat types.")] = None,
     source: Annotated[list[str] | None, Query(description="Source organisations.")] = None,
+    country: Annotated[
+        list[str] | None,
+        Query(description="Countries of the source organisations (ISO 3166-1 alpha-2)."),
+    ] = None,
     since: Annotated[
         dt.datetime | None, Query(description="Last seen on or after (UTC unless zoned).")
     ] = None,
@@ -106,7 +110,8 @@ def assertion_filters(
         raise Problem(422, f"max_tlp: {exc}", kind="invalid-value") from None
     return AssertionQuery(
         types=tuple(type or ()), threat_types=tuple(threat_type or ()),
-        sources=tuple(source or ()), since=since, until=until, max_tlp=tlp,
+        sources=tuple(source or ()), countries=tuple(country or ()),
+        since=since, until=until, max_tlp=tlp,
     )  # fmt: skip
 
 

@@ -64,6 +64,7 @@ class AssertionQuery(msgspec.Struct, frozen=True, kw_only=True):
     types: tuple[ObservableType, ...] = ()
     threat_types: tuple[ThreatType, ...] = ()
     sources: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2 of the source organisation
     since: dt.datetime | None = None  # last seen on or after
     until: dt.datetime | None = None  # first seen on or before
     max_tlp: TLP | None = None
@@ -122,6 +123,8 @@ def _assertion_conds(grant: Grant, q: AssertionQuery) -> list[ColumnElement[bool
         conds.append(assertions.c.threat_type.in_([t.value for t in q.threat_types]))
     if q.sources:
         conds.append(organisations.c.name.in_(q.sources))
+    if q.countries:
+        conds.append(organisations.c.country.in_([c.upper() for c in q.countries]))
     if q.since is not None:
         conds.append(or_(assertions.c.last_seen >= _utc(q.since), assertions.c.last_seen.is_(None)))
     if q.until is not None:

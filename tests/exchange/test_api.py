@@ -209,7 +209,7 @@ def test_pages_walk_every_visible_assertion_exactly_once(api: Api) -> None:
     assert "1000" in problem(too_big, 422)["detail"]
 
 
-def test_filters_by_time_type_threat_source_and_tlp(api: Api) -> None:
+def test_filters_by_time_type_threat_source_country_and_tlp(api: Api) -> None:
     pg = api.auth(PG, Role.PARTNER_SUBMITTER)
     csv = (b"value,type,threat_type,first_seen,last_seen\n"
            b"203.0.113.1,ipv4,c2,2026-01-10,2026-02-01\n"
@@ -230,6 +230,8 @@ def test_filters_by_time_type_threat_source_and_tlp(api: Api) -> None:
     assert values(type="domain") == ["old.example.com"]
     assert values(threat_type=["c2", "spam"]) == ["203.0.113.1", "203.0.113.3"]
     assert values(source=FIJI) == ["203.0.113.3"]
+    assert values(country="fj") == ["203.0.113.3"]  # Fiji CCU's country; PhishGuard is AU
+    assert values(country=["AU", "FJ"]) == values()
     assert values(max_tlp="clear") == ["203.0.113.3"]
     problem(api.client.get("/api/v1/assertions?type=colour", headers=pg), 422)
     problem(api.client.get("/api/v1/assertions?max_tlp=purple", headers=pg), 422)
