@@ -151,9 +151,8 @@ def _log_path() -> str:
     return str(path / "error.log")
 
 
-def main() -> None:
-    """Entry point: one clear sentence on stderr and a non-zero exit for every failure."""
-    # importing the command modules registers their commands
+def load_commands() -> None:
+    """Import the command modules: importing one registers its commands on `app`."""
     from marsad.cli import (  # noqa: F401
         access,
         alerts,
@@ -166,6 +165,11 @@ def main() -> None:
         serve,
         sync,
     )
+
+
+def main() -> None:
+    """Entry point: one clear sentence on stderr and a non-zero exit for every failure."""
+    load_commands()
 
     try:
         app()  # standalone: usage errors and --help exit through SystemExit

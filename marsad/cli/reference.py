@@ -9,20 +9,9 @@ from typing import Any
 
 import typer
 
-# importing the command modules registers their commands
-from marsad.cli import (  # noqa: F401
-    access,
-    alerts,
-    commands,
-    correlate,
-    graph,
-    handling,
-    match,
-    reports,
-    serve,
-    sync,
-)
-from marsad.cli.app import app
+from marsad.cli.app import app, load_commands
+
+load_commands()
 
 
 def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
