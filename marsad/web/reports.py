@@ -16,6 +16,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from marsad.access.policy import Action
+from marsad.exchange.auth import settings_of
 from marsad.model.errors import MarsadError
 from marsad.products import render, service
 from marsad.products.activity import ActivityReport
@@ -50,12 +51,16 @@ def last_month(today: dt.date) -> str:
     return f"{first.year:04d}-{first.month:02d}"
 
 
-def _generate(who: WebCaller, country: str, period: str) -> tuple[ActivityReport, list[Any]]:
+def _generate(
+    request: Request, who: WebCaller, country: str, period: str
+) -> tuple[ActivityReport, list[Any]]:
     """The report for the signed-in organisation; a clear 400 for a bad country or period."""
+    clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = dt.datetime.combine(settings_of(request).today(), clock.timetz())  # the policy's date
     try:
         span = parse_period(period)
         report, annex = service.activity_report(who.store, country, span,
-                                                as_org=who.viewer.org_name)  # fmt: skip
+                                                as_org=who.viewer.org_name, now=now)  # fmt: skip
     except MarsadError as exc:
         who.audit("report-activity", f"{country} {period}"[:200], outcome="deny", reason=str(exc))
         raise WebError(400, str(exc)) from None
@@ -68,7 +73,7 @@ def _asked(request: Request, who: WebCaller) -> tuple[str, str]:
     params = request.query_params
     country = clean(params.get("country") or "")[:60].strip()
     period = clean(params.get("period") or "")[:60].strip()
-    return country or own_country(who), period or last_month(dt.date.today())
+    return country or own_country(who), period or last_month(settings_of(request).today())
 
 
 @router.get("/reports")
@@ -78,7 +83,7 @@ def reports(request: Request, who: Reader) -> Response:
     data: dict[str, Any] = {"country": country, "period": period, "report": None,
                             "formats": list(DOWNLOADS), "shown": SHOWN}  # fmt: skip
     if request.query_params.get("country") or request.query_params.get("period"):
-        data["report"] = _generate(who, country, period)[0]
+        data["report"] = _generate(request, who, country, period)[0]
     return page(request, who, "reports.html", data)
 
 
@@ -88,7 +93,7 @@ def download(request: Request, who: Reader, fmt: str) -> Response:
     if fmt not in DOWNLOADS:
         raise WebError(404, N_("No such report format."))
     country, period = _asked(request, who)
-    report, annex = _generate(who, country, period)
+    report, annex = _generate(request, who, country, period)
     if fmt == "pdf":
         body: bytes = render.pdf(report)
     elif fmt == "stix":
