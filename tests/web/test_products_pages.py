@@ -135,3 +135,18 @@ def test_a_bad_report_request_gets_a_clear_error(
     browser.sign_in("fiji.officer")
     assert browser.client.get("/reports", params=params).status_code == status
     assert browser.client.get("/reports/activity.exe", params={"country": "FJ"}).status_code == 404
+
+
+def test_the_new_pages_wear_the_strict_policy_and_no_inline_code(
+    browser: Browser, web_world: WebWorld
+) -> None:
+    raise_alerts(web_world.store)
+    browser.sign_in("fiji.officer")
+    for path in ("/alerts?show=all", f"/reports?country=FJ&period={_month()}"):
+        response = browser.client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp, path
+        body = response.text
+        assert not re.search(r"<script(?![^>]*\bsrc=)", body), path
+        assert "<style" not in body and " style=" not in body, path
+        assert response.headers["cache-control"] == "no-store"

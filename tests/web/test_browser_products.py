@@ -1,0 +1,105 @@
+"""The alerts inbox and the reports page in a real browser (Playwright driving Chromium).
+
+Its own server, over a store planted like the HTTP tests' world plus alerts and Fijian
+values; the browser, the tab and sign-in come from `test_browser`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marsad.exchange.app import create_app
+from marsad.model.organisation import make_organisation
+from marsad.store.engine import sqlite_url
+from marsad.store.store import Store
+from tests.web.conftest import DESK, FIJI, PG, plant
+from tests.web.test_browser import _free_port, chromium, page, sign_in  # noqa: F401
+from tests.web.test_products_pages import FJ_HIDDEN, FJ_VISIBLE, plant_fijian, raise_alerts
+
+
+@pytest.fixture(scope="module")
+def products_server(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The application on a loopback port, with alerts raised and Fijian values planted."""
+    import uvicorn
+
+    path = tmp_path_factory.mktemp("browser-products") / "marsad.db"
+    shutil.copy(sqlite_template, path)
+    store = Store.open(sqlite_url(path))
+    store.add_org(make_organisation(PG, "private-partner", "AU", "asia-south-pacific"))
+    store.add_org(make_organisation(FIJI, "national-cyber-unit", "FJ", "asia-south-pacific"))
+    store.add_org(make_organisation(DESK, "regional-desk", "SG", "asia-south-pacific"))
+    plant(store)
+    plant_fijian(store)
+    raise_alerts(store)
+    port = _free_port()
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+    store.close()
+
+
+def test_download_an_activity_report_pdf(page: Any, products_server: str) -> None:  # noqa: F811
+    base = products_server
+    sign_in(page, base, "fiji.officer")
+    page.get_by_role("link", name="Reports", exact=True).click()
+    page.wait_for_url("**/reports")
+    assert page.get_by_label("Country (ISO code)").input_value() == "FJ"
+    page.get_by_label("Period").fill(dt.date.today().strftime("%Y-%m"))
+    page.get_by_role("button", name="Produce the report").click()
+    page.locator("#report-items").wait_for()
+    items = page.locator("#report-items").inner_text()
+    assert FJ_VISIBLE in items and FJ_HIDDEN not in items
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".pdf")
+    assert Path(download.path()).read_bytes().startswith(b"%PDF")
+
+
+def test_acknowledge_an_alert_in_the_inbox(page: Any, products_server: str) -> None:  # noqa: F811
+    base = products_server
+    sign_in(page, base, "fiji.officer")
+    page.get_by_role("link", name="Alerts", exact=True).click()
+    page.wait_for_url("**/alerts")
+    rows = page.locator("#alerts tbody tr[id^='alert-']")
+    before = rows.count()
+    assert before > 0
+    first = rows.first.get_attribute("id")
+    rows.first.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_load_state()
+    page.locator("#alerts").wait_for()
+    assert page.locator(f"#{first}").count() == 0 and rows.count() == before - 1
+    page.get_by_label("Show").select_option("all")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/alerts?show=all")
+    assert "fiji.officer" in page.locator(f"#{first}").inner_text()
+
+
+def test_the_new_pages_label_every_field(page: Any, products_server: str) -> None:  # noqa: F811
+    sign_in(page, products_server, "fiji.officer")
+    for path in ("/alerts?show=all", "/reports?country=FJ&period=2026"):
+        page.goto(products_server + path)
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+                 .map(e => e.name || e.id)"""
+        )
+        assert unlabelled == [], (path, unlabelled)
+        assert page.evaluate("() => document.querySelectorAll('th:not([scope])').length") == 0
