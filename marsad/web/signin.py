@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from marsad.access import audit, identity
 from marsad.access.policy import PUBLIC, Action
 from marsad.exchange.auth import store_of
-from marsad.web import sessions
+from marsad.web import sessions, throttle
 from marsad.web.auth import (
     N_,
     WebCaller,
@@ -132,6 +132,14 @@ def login(
     pre = sessions.unsign(store, request.cookies.get(sessions.PRE_COOKIE))
     check_csrf(request, store, pre, None)
     username = clean(username)
+    address = request.client.host if request.client else "-"
+    _ = gettext(language(request))
+    if throttle.locked(store, username[:200] or "-", address):
+        audit.record(store, PUBLIC, "login", username[:200] or "-", actor="anonymous",
+                     outcome="deny", details={"reason": "too many failed attempts",
+                                              "via": "web", "address": address})  # fmt: skip
+        message = N_("Too many failed sign-in attempts: wait 15 minutes and try again.")
+        return _login_page(request, next, _(message), 429)
     found = memberships_of(store, username)
     org = ""
     try:
@@ -141,8 +149,8 @@ def login(
         principal = identity.login(store, username, password, org)
     except identity.AccessDenied as exc:
         audit.record(store, PUBLIC, "login", username[:200] or "-", actor="anonymous",
-                     outcome="deny", details={"reason": str(exc), "via": "web"})  # fmt: skip
-        _ = gettext(language(request))
+                     outcome="deny", details={"reason": str(exc), "via": "web",
+                                              "address": address})  # fmt: skip
         return _login_page(request, next, _("Unknown user or wrong password."), 401)
     session = sessions.open_session(store, principal.user, org)
     audit.record(store, principal.viewer, "login", principal.user, actor=principal.user,
