@@ -20,6 +20,7 @@ from marsad.web.render import page, wants_json
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebCaller, Depends(page_permit(Action.READ))]
+Triager = Annotated[WebCaller, Depends(page_permit(Action.TRIAGE))]
 PAGE = 50
 SHOWS = ("open", "all")
 
@@ -54,7 +55,7 @@ def inbox(request: Request, who: Reader) -> Response:
 
 
 @router.post("/alerts/{alert_id}/ack")
-def acknowledge(request: Request, who: Reader, alert_id: str) -> Response:
+def acknowledge(request: Request, who: Triager, alert_id: str) -> Response:
     """Acknowledge one of the organisation's alerts; back to the inbox (or the alert as JSON)."""
     org_id, name = _org(who)
     number = int(alert_id) if alert_id.isdigit() and len(alert_id) < 12 else 0

@@ -88,6 +88,20 @@ def test_acknowledging_needs_the_form_token_and_the_alert(
             } >= {"csrf", "ack-alert"}  # fmt: skip
 
 
+def test_auditors_read_the_inbox_but_cannot_acknowledge(
+    browser: Browser, web_world: WebWorld
+) -> None:
+    raise_alerts(web_world.store)
+    browser.sign_in("fiji.auditor")
+    alerts = browser.client.get("/alerts", params={"format": "json"}).json()["alerts"]
+    assert alerts and {a["org"] for a in alerts} == {FIJI}
+    token = browser.csrf("/alerts")
+    refused = browser.client.post(f"/alerts/{alerts[0]['id']}/ack", data={"csrf_token": token})
+    assert refused.status_code == 403
+    again = browser.client.get("/alerts", params={"format": "json"}).json()["alerts"]
+    assert alerts[0]["id"] in {a["id"] for a in again}  # still unacknowledged
+
+
 def _month() -> str:
     return dt.date.today().strftime("%Y-%m")
 
