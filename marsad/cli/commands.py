@@ -547,6 +547,8 @@ def demo(
     from marsad.analysis.infrastructure import clusters_of, load_graph
     from marsad.demo.accounts import ensure_accounts
     from marsad.demo.load import load_world
+    from marsad.demo.watchlists import ensure_watchlists
+    from marsad.products import alerting
 
     url = db or instance.configured_url()
     store = instance.open_store(url, create=True)
@@ -556,8 +558,12 @@ def demo(
     accounts = ensure_accounts(store)
     graph = load_graph(store, EVERYTHING)
     clusters = save_clusters(store, graph, clusters_of(graph))
+    watched = ensure_watchlists(store)
+    runs = alerting.run(store, context=alerting.Context(deliver=False))
+    alerts = sum(r.raised for r in runs)
     if json:
-        emit_json({"loaded": result, "summary": data, "clusters": clusters, "accounts": accounts})
+        emit_json({"loaded": result, "summary": data, "clusters": clusters, "accounts": accounts,
+                   "watchlist_entries": watched, "alerts": alerts})  # fmt: skip
         return
     out.print(
         f"Demo world loaded into {instance.display_url(url)}: {result['submissions']} submissions in {result['seconds']:.1f}s "
@@ -565,6 +571,10 @@ def demo(
     )
     print_summary(data)
     out.print(f"{clusters:,} infrastructure clusters (`marsad cluster list`).")
+    out.print(
+        f"{alerts:,} alerts raised for the national units' {watched} watchlist entries "
+        "(their country and ccTLD; `marsad alerts list --as UNIT`)."
+    )
     table(
         "Demo accounts (web and API; `marsad token create USER` for an API token)",
         ["user", "organisation", "role", "password"],

@@ -31,3 +31,15 @@ def test_analyse_list_show_and_link(demo: Marsad) -> None:
     assert len(users) == 7  # one per role and kind of organisation, printed by `demo`
     missing = demo.run("cluster", "show", "999999999", ok=False)
     assert missing.returncode == 1 and "no cluster 999999999" in missing.stderr
+
+
+def test_the_demo_units_watch_their_country_and_see_its_alerts(demo: Marsad) -> None:
+    fiji = "Fiji Police Cybercrime Unit"
+    entries = demo.json("watch", "list", "--org", fiji)
+    assert {(e["kind"], e["value"]) for e in entries} == {("country", "FJ"), ("cctld", "fj")}
+    alerts = demo.json("alerts", "list", "--as", fiji)
+    assert alerts, "the demo world has infrastructure in Fiji"
+    for alert in alerts:
+        assert alert["org"] == fiji
+        assert set(alert["reasons"]) <= {"country:FJ", "cctld:fj"}, alert
+        assert alert["evidence"]
