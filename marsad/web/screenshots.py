@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--out", default="docs/screenshots")
     parser.add_argument("--user", default="hub.analyst")
     parser.add_argument("--password", default=PASSWORD)
+    parser.add_argument("--unit-user", default="fiji.officer")
+    parser.add_argument("--period", default="2026-10", help="Of the activity report shown.")
     parser.add_argument("--search", default="")
     parser.add_argument("--db", default=None)
     args = parser.parse_args()
@@ -92,6 +94,16 @@ def main() -> None:
         page.goto(f"{base}/lang/ar?next=/")
         shot("dashboard-ar")
         page.goto(f"{base}/lang/en?next=/")
+        unit = browser.new_page(viewport={"width": 1400, "height": 900})  # a national unit
+        unit.goto(f"{base}/login")
+        unit.fill("#username", args.unit_user)
+        unit.fill("#password", args.password)
+        unit.click("button[type=submit]")
+        unit.wait_for_url(f"{base}/")
+        for name, path in (("alerts", "/alerts"), ("reports", f"/reports?period={args.period}")):
+            unit.goto(base + path)
+            unit.screenshot(path=str(out / f"{name}.png"), full_page=False)
+            print(out / f"{name}.png")
         browser.close()
     server.should_exit = True
 
