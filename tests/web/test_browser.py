@@ -12,7 +12,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,18 +40,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The application on a loopback port, over a planted SQLite store."""
+def serve_planted(path: Path, *extra: Callable[[Store], object]) -> Iterator[str]:
+    """uvicorn on a free loopback port over a copy of the template planted like the HTTP
+    tests' world (then ``extra`` steps); yields the base URL, stops it afterwards."""
     import uvicorn
 
-    path = tmp_path_factory.mktemp("browser") / "marsad.db"
-    shutil.copy(sqlite_template, path)
     store = Store.open(sqlite_url(path))
     store.add_org(make_organisation(PG, "private-partner", "AU", "asia-south-pacific"))
     store.add_org(make_organisation(FIJI, "national-cyber-unit", "FJ", "asia-south-pacific"))
     store.add_org(make_organisation(DESK, "regional-desk", "SG", "asia-south-pacific"))
     plant(store)
+    for step in extra:
+        step(store)
     port = _free_port()
     config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
@@ -64,6 +64,14 @@ def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     srv.should_exit = True
     thread.join(10)
     store.close()
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The application on a loopback port, over a planted SQLite store."""
+    path = tmp_path_factory.mktemp("browser") / "marsad.db"
+    shutil.copy(sqlite_template, path)
+    yield from serve_planted(path)
 
 
 @pytest.fixture(scope="module")

@@ -8,20 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from marsad.exchange.app import create_app
-from marsad.model.organisation import make_organisation
-from marsad.store.engine import sqlite_url
-from marsad.store.store import Store
-from tests.web.conftest import DESK, FIJI, PG, plant
-from tests.web.test_browser import _free_port, chromium, page, sign_in  # noqa: F401
+from tests.web.test_browser import chromium, page, serve_planted, sign_in  # noqa: F401
 from tests.web.test_products_pages import FJ_HIDDEN, FJ_VISIBLE, plant_fijian, raise_alerts
 
 
@@ -30,29 +23,9 @@ def products_server(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The application on a loopback port, with alerts raised and Fijian values planted."""
-    import uvicorn
-
     path = tmp_path_factory.mktemp("browser-products") / "marsad.db"
     shutil.copy(sqlite_template, path)
-    store = Store.open(sqlite_url(path))
-    store.add_org(make_organisation(PG, "private-partner", "AU", "asia-south-pacific"))
-    store.add_org(make_organisation(FIJI, "national-cyber-unit", "FJ", "asia-south-pacific"))
-    store.add_org(make_organisation(DESK, "regional-desk", "SG", "asia-south-pacific"))
-    plant(store)
-    plant_fijian(store)
-    raise_alerts(store)
-    port = _free_port()
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-    store.close()
+    yield from serve_planted(path, plant_fijian, raise_alerts)
 
 
 def test_download_an_activity_report_pdf(page: Any, products_server: str) -> None:  # noqa: F811
