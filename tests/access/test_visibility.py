@@ -17,30 +17,13 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select
 
 from marsad.access.policy import OPERATOR, PUBLIC, Mark, grant_for, may_see
-from marsad.model.handling import Region
 from marsad.model.organisation import make_organisation
 from marsad.store.schema import assertions, blobs, observables, submissions
 from marsad.store.store import Store
 from marsad.store.visibility import visible
+from tests.access.tenants import ORGS, TOKENS
 
 TODAY = dt.date(2026, 11, 23)
-ORGS = [  # name, kind, region, parent
-    ("Fiji CCU", "national-cyber-unit", "asia-south-pacific", None),
-    ("Fiji", "national-cyber-unit", "asia-south-pacific", None),
-    ("Suva Cyber Desk", "national-cyber-unit", "asia-south-pacific", "Fiji CCU"),
-    ("Lautoka Post", "national-cyber-unit", "asia-south-pacific", "Suva Cyber Desk"),
-    ("ASP Desk", "regional-desk", "asia-south-pacific", None),
-    ("Global Hub", "hub", "europe", None),
-    ("France OFAC", "national-cyber-unit", "europe", None),
-    ("PhishGuard", "private-partner", "asia-south-pacific", None),
-    ('A_B 100% "safe" \\ co', "private-partner", None, None),
-    ('AxB 1000 "safe" \\ co', "national-cyber-unit", "africa", None),
-]
-TOKENS = (
-    [f"org:{name}" for name, *_ in ORGS]
-    + [f"region:{r.value}" for r in Region]
-    + ["members", "partners", "org:Nobody", "org:Fiji C"]
-)
 N = 12
 
 

@@ -27,7 +27,6 @@ import orjson
 from sqlalchemy import insert, text
 
 from marsad.access.policy import PUBLIC, Grant, Mark, Role, Viewer, grant_for, may_see
-from marsad.model.handling import Region
 from marsad.model.normalize import normalize, registered_domain
 from marsad.model.observable import ObservableType
 from marsad.model.organisation import make_organisation
@@ -41,25 +40,9 @@ from marsad.store.schema import (
     submissions,
 )
 from marsad.store.store import Store
+from tests.access.tenants import ORGS, TOKENS
 from tests.exchange.conftest import TODAY, Api
 
-ORGS = [  # name, kind, region, parent
-    ("Fiji CCU", "national-cyber-unit", "asia-south-pacific", None),
-    ("Fiji", "national-cyber-unit", "asia-south-pacific", None),
-    ("Suva Cyber Desk", "national-cyber-unit", "asia-south-pacific", "Fiji CCU"),
-    ("Lautoka Post", "national-cyber-unit", "asia-south-pacific", "Suva Cyber Desk"),
-    ("ASP Desk", "regional-desk", "asia-south-pacific", None),
-    ("Global Hub", "hub", "europe", None),
-    ("France OFAC", "national-cyber-unit", "europe", None),
-    ("PhishGuard", "private-partner", "asia-south-pacific", None),
-    ('A_B 100% "safe" \\ co', "private-partner", None, None),
-    ('AxB 1000 "safe" \\ co', "national-cyber-unit", "africa", None),
-]
-TOKENS = (
-    [f"org:{name}" for name, *_ in ORGS]
-    + [f"region:{r.value}" for r in Region]
-    + ["members", "partners", "org:Nobody", "org:Fiji C"]
-)
 THREATS = ("phishing", "c2", "malware-distribution", "investment-scam", "piracy")
 ENTITY_KINDS = ("threat-actor", "intrusion-set", "campaign", "malware")
 REL_TYPES = ("uses", "indicates", "attributed-to")
