@@ -20,10 +20,10 @@ from marsad.cli.alerts import after_ingest
 from marsad.cli.app import AsOption, DbOption, JsonOption, app, print_summary
 from marsad.cli.enrich import enrich_values, enrichment_json, print_enrichment
 from marsad.cli.output import emit_json, err, out, table, when
-from marsad.ingest.batch import SubmissionDefaults
+from marsad.ingest.batch import submission_defaults
 from marsad.ingest.pipeline import ParseReport, ingest
 from marsad.model.errors import MarsadError
-from marsad.model.handling import Handling, Purpose, Releasability, parse_pap, parse_tlp
+from marsad.model.handling import Purpose, parse_tlp
 from marsad.model.normalize import expand
 from marsad.model.observable import ObservableType
 from marsad.model.records import AssertionView, ThreatType
@@ -48,31 +48,6 @@ def _date(text: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"{option} must be a date like 2027-01-31, got {text!r}") from None
-
-
-def _defaults(
-    tlp: str | None,
-    pap: str | None,
-    releasable_to: str | None,
-    reliability: str,
-    credibility: int,
-    purpose: Purpose,
-    retain_until: str | None,
-    review_at: str | None,
-) -> SubmissionDefaults:
-    tlp_v = parse_tlp(tlp) if tlp else None
-    pap_v = parse_pap(pap) if pap else None
-    handling = Handling(
-        tlp=tlp_v or Handling().tlp,
-        pap=pap_v or Handling().pap,
-        releasable_to=Releasability.from_tokens((releasable_to or "").split(",")),
-        reliability=reliability.upper(),
-        credibility=credibility,
-        purpose=purpose,
-        retain_until=_date(retain_until, "--retain-until"),
-        review_at=_date(review_at, "--review-at"),
-    )
-    return SubmissionDefaults(handling=handling, tlp_floor=tlp_v, pap_floor=pap_v)
 
 
 @app.command("ingest")
@@ -148,9 +123,11 @@ def ingest_command(
     json: JsonOption = False,
 ) -> None:
     """Turn a submission into records and print its parse report."""
-    defaults = _defaults(
-        tlp, pap, releasable_to, reliability, credibility, purpose, retain_until, review_at
-    )
+    defaults = submission_defaults(
+        tlp=tlp, pap=pap, releasable_to=releasable_to, reliability=reliability,
+        credibility=credibility, purpose=purpose,
+        retain_until=_date(retain_until, "--retain-until"), review_at=_date(review_at, "--review-at"),
+    )  # fmt: skip
     mapping = profiles.resolve(column_map, profile, save_profile)
     if mapping and fmt not in ("auto", "mapped"):
         raise UsageError(f"--map/--profile read the mapped format, not --format {fmt}")

@@ -19,15 +19,11 @@ from marsad.access.policy import Action
 from marsad.exchange.api_common import Paging, json_response, page_of, paging
 from marsad.exchange.auth import Caller, permit
 from marsad.exchange.problems import Problem
-from marsad.ingest.batch import SubmissionDefaults
+from marsad.ingest.batch import submission_defaults
 from marsad.ingest.pipeline import ingest
 from marsad.model.handling import (
-    Handling,
     HandlingError,
     Purpose,
-    Releasability,
-    parse_pap,
-    parse_tlp,
 )
 from marsad.model.records import ThreatType
 from marsad.products import alerting
@@ -53,28 +49,6 @@ _UPLOAD_DOC = {
         "required": True,
     }
 }
-
-
-def _defaults(
-    tlp: str | None, pap: str | None, releasable_to: str | None, reliability: str,
-    credibility: int, purpose: Purpose, retain_until: dt.date | None, review_at: dt.date | None,
-) -> SubmissionDefaults:  # fmt: skip
-    try:
-        tlp_v = parse_tlp(tlp) if tlp else None
-        pap_v = parse_pap(pap) if pap else None
-        handling = Handling(
-            tlp=tlp_v or Handling().tlp,
-            pap=pap_v or Handling().pap,
-            releasable_to=Releasability.from_tokens((releasable_to or "").split(",")),
-            reliability=reliability.upper(),
-            credibility=credibility,
-            purpose=purpose,
-            retain_until=retain_until,
-            review_at=review_at,
-        )
-    except HandlingError as exc:
-        raise Problem(422, str(exc), kind="invalid-handling") from None
-    return SubmissionDefaults(handling=handling, tlp_floor=tlp_v, pap_floor=pap_v)
 
 
 async def _body(request: Request) -> tuple[bytes, str | None]:
@@ -118,9 +92,14 @@ async def submit(
     ] = None,
     strict: Annotated[bool, Query(description="Store nothing if any record is bad.")] = False,
 ) -> Response:
-    defaults = _defaults(
-        tlp, pap, releasable_to, reliability, credibility, purpose, retain_until, review_at
-    )
+    try:
+        defaults = submission_defaults(
+            tlp=tlp, pap=pap, releasable_to=releasable_to, reliability=reliability,
+            credibility=credibility, purpose=purpose, retain_until=retain_until,
+            review_at=review_at,
+        )  # fmt: skip
+    except HandlingError as exc:
+        raise Problem(422, str(exc), kind="invalid-handling") from None
     raw, part_name = await _body(request)
     if not raw:
         raise Problem(422, "the submission is empty: send the file as the body", kind="empty")

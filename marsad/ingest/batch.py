@@ -16,7 +16,17 @@ import msgspec
 import orjson
 
 from marsad.formats.gcpause import gc_paused
-from marsad.model.handling import PAP, TLP, Handling, stricter_pap, stricter_tlp
+from marsad.model.handling import (
+    PAP,
+    TLP,
+    Handling,
+    Purpose,
+    Releasability,
+    parse_pap,
+    parse_tlp,
+    stricter_pap,
+    stricter_tlp,
+)
 from marsad.model.normalize import registered_domain
 from marsad.model.observable import ObservableType
 from marsad.model.records import (
@@ -42,6 +52,34 @@ class SubmissionDefaults(msgspec.Struct, frozen=True, kw_only=True):
     handling: Handling = _DEFAULT
     tlp_floor: TLP | None = None
     pap_floor: PAP | None = None
+
+
+def submission_defaults(
+    *,
+    tlp: str | None = None,
+    pap: str | None = None,
+    releasable_to: str | None = None,
+    reliability: str | None = None,
+    credibility: int | None = None,
+    purpose: Purpose | None = None,
+    retain_until: dt.date | None = None,
+    review_at: dt.date | None = None,
+) -> SubmissionDefaults:
+    """A submission's defaults from its options as typed (CLI, API, web form); an explicit
+    TLP or PAP is also a floor. A bad value raises HandlingError naming it."""
+    tlp_v = parse_tlp(tlp) if tlp else None
+    pap_v = parse_pap(pap) if pap else None
+    handling = Handling(
+        tlp=tlp_v or _DEFAULT.tlp,
+        pap=pap_v or _DEFAULT.pap,
+        releasable_to=Releasability.from_tokens((releasable_to or "").split(",")),
+        reliability=(reliability or _DEFAULT.reliability).upper(),
+        credibility=_DEFAULT.credibility if credibility is None else credibility,
+        purpose=purpose or _DEFAULT.purpose,
+        retain_until=retain_until,
+        review_at=review_at,
+    )
+    return SubmissionDefaults(handling=handling, tlp_floor=tlp_v, pap_floor=pap_v)
 
 
 class Batch(msgspec.Struct, kw_only=True):

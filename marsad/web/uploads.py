@@ -15,10 +15,10 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from marsad.access.policy import Action
-from marsad.ingest.batch import SubmissionDefaults
+from marsad.ingest.batch import submission_defaults
 from marsad.ingest.pipeline import ingest
 from marsad.model.errors import MarsadError
-from marsad.model.handling import Handling, HandlingError, Releasability, parse_tlp
+from marsad.model.handling import HandlingError
 from marsad.model.records import ThreatType
 from marsad.store import reads
 from marsad.web.auth import N_, WebCaller, page_permit
@@ -52,16 +52,6 @@ def submissions(request: Request, who: Reader) -> Response:
     return page(request, who, "submissions.html", _list_data(who, after))
 
 
-def _defaults(tlp: str, releasable_to: str) -> SubmissionDefaults:
-    try:
-        level = parse_tlp(tlp or "amber")
-        tokens = [t.strip() for t in releasable_to.split(",") if t.strip()]
-        handling = Handling(tlp=level, releasable_to=Releasability.from_tokens(tokens))
-    except HandlingError as exc:
-        raise MarsadError(str(exc)) from None
-    return SubmissionDefaults(handling=handling, tlp_floor=level)
-
-
 @router.post("/submissions")
 async def upload(request: Request, who: Submitter) -> Response:
     """Ingest the uploaded file; show its parse report (or the form again, saying why not)."""
@@ -81,7 +71,11 @@ async def upload(request: Request, who: Submitter) -> Response:
         fmt = fields.get("format") or "auto"
         if fmt not in FORMATS:
             raise MarsadError(f"{fmt!r} is not a format this form offers.")
-        defaults = _defaults(fields.get("tlp", "amber"), fields.get("releasable_to", ""))
+        try:
+            tlp, releasable_to = fields.get("tlp") or "amber", fields.get("releasable_to", "")
+            defaults = submission_defaults(tlp=tlp, releasable_to=releasable_to)
+        except HandlingError as exc:
+            raise MarsadError(str(exc)) from None
         source = who.viewer.org_name
         assert source is not None
         report = await run_in_threadpool(
