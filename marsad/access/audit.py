@@ -75,6 +75,11 @@ def id_summary(ids: list[int], keep: int = 10000) -> dict[str, Any]:
     return {"count": len(ids), "ids_sha256": digest, "ids": ids if len(ids) <= keep else None}
 
 
+def _printable(value: str) -> str:
+    """NUL cannot be stored in PostgreSQL text; an attempt that carried one is still recorded."""
+    return value.replace("\x00", "\\x00")
+
+
 def append(
     conn: Connection,
     *,
@@ -92,14 +97,17 @@ def append(
     last = conn.execute(
         select(audit_log.c.id, audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
     ).first()
+    actor, action, target = _printable(actor), _printable(action), _printable(target)[:2000]
+    org = _printable(org) if org is not None else None
+    purpose = _printable(purpose) if purpose is not None else None
     prev = last.hash if last else GENESIS
     entry_id = (last.id if last else 0) + 1
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     blob = orjson.dumps(details or {}, option=orjson.OPT_SORT_KEYS).decode()
-    fields = _fields(at, actor, org, action, target[:2000], purpose, outcome, blob)
+    fields = _fields(at, actor, org, action, target, purpose, outcome, blob)
     conn.execute(
         insert(audit_log).values(
-            id=entry_id, at=at, actor=actor, org=org, action=action, target=target[:2000],
+            id=entry_id, at=at, actor=actor, org=org, action=action, target=target,
             purpose=purpose, outcome=outcome, details=blob, prev_hash=prev,
             hash=_digest(prev, entry_id, fields),
         )

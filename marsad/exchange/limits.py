@@ -2,7 +2,9 @@
 
 A declared ``Content-Length`` over the limit is refused before a byte is read; a chunked
 or lying body is cut off as soon as the running count passes the limit. Either way the
-answer is a 413 problem document.
+answer is a 413 problem document. A path or query holding a NUL byte is refused (400)
+before any route sees it: no identifier or filter contains one, and PostgreSQL text
+cannot store one, so it could only end as a server error deeper in.
 """
 
 from __future__ import annotations
@@ -26,6 +28,23 @@ class BodyTooLarge(Problem):
         )
 
 
+class NulInRequest(Problem):
+    """The path or query string holds a NUL byte."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            400, f"the request {where} contains a NUL (0x00) byte", kind="nul-byte", where=where
+        )
+
+
+def _nul_in(scope: Scope) -> str | None:
+    if "\x00" in scope["path"]:
+        return "path"
+    if b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
+        return "query string"
+    return None
+
+
 class BodyLimit:
     """ASGI middleware: refuse request bodies over ``max_bytes``."""
 
@@ -36,6 +55,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        nul_where = _nul_in(scope)
+        if nul_where is not None:
+            await _refuse(scope, send, NulInRequest(nul_where))
             return
         limit = self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
@@ -66,12 +89,13 @@ class BodyLimit:
                 await _refuse(scope, send, exc)
 
 
-async def _refuse(scope: Scope, send: Send, exc: BodyTooLarge) -> None:
-    body = problem_body(413, str(exc.detail), scope["path"], exc.kind, **exc.extra)
+async def _refuse(scope: Scope, send: Send, exc: Problem) -> None:
+    status = exc.status_code
+    body = problem_body(status, str(exc.detail), scope["path"], exc.kind, **exc.extra)
     headers: list[Any] = [
         (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
     ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -117,6 +117,11 @@ async def _marsad_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    if "NUL (0x00)" in str(exc):  # PostgreSQL refused a NUL from a request body
+        return problem_response(
+            request, 400, "a text field contains a NUL (0x00) byte, which cannot be stored",
+            kind="nul-byte",
+        )  # fmt: skip
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem_response(
         request, 500, f"internal error ({type(exc).__name__}); the server log has the details"

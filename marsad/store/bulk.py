@@ -2,15 +2,22 @@
 
 Everything after staging is plain set-based SQL shared by both engines; only the few
 spellings that differ (LEAST/GREATEST, parameter style, time binding) live here.
+
+PostgreSQL text cannot hold a NUL character, which a JSON ``\\u0000`` or a stray byte in
+a CSV can put in a name or a description. Rather than fail the submission, a load that
+PostgreSQL refuses for that reason is repeated under a savepoint with each NUL stored as
+U+FFFD; the raw submission keeps the original bytes. Only refused loads pay for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from psycopg import DataError
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 UTC = dt.UTC
 
@@ -78,9 +85,14 @@ class Dialect:
             marks = ", ".join("?" for _ in names)
             raw.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
             return
-        with raw.cursor().copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        copy_sql = f"COPY {table} ({', '.join(names)}) FROM STDIN"
+
+        def copy_rows(batch: Sequence[Sequence[Any]]) -> None:
+            with raw.cursor().copy(copy_sql) as copy:
+                for row in batch:
+                    copy.write_row(row)
+
+        _nul_safe(conn, copy_rows, rows)
 
     def clear(self, conn: Connection, table: str) -> None:
         """Empty a staging table for the next chunk of rows."""
@@ -88,8 +100,32 @@ class Dialect:
 
     def executemany(self, conn: Connection, text: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Run one statement over many parameter tuples."""
-        if rows:
-            conn.exec_driver_sql(self.sql(text), list(rows))
+        if not rows:
+            return
+        if self.sqlite:
+            conn.exec_driver_sql(text, list(rows))
+            return
+        _nul_safe(conn, lambda batch: conn.exec_driver_sql(self.sql(text), list(batch)), rows)
+
+
+def _refused_for_nul(exc: Exception) -> bool:
+    return "NUL (0x00)" in str(exc)
+
+
+def _nul_safe(
+    conn: Connection, write: Callable[[Sequence[Sequence[Any]]], Any], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Write rows on PostgreSQL; if a NUL in a text value is refused, write them without it."""
+    try:
+        with conn.begin_nested():
+            write(rows)
+        return
+    except (DBAPIError, DataError) as exc:
+        if not _refused_for_nul(exc):
+            raise
+    with conn.begin_nested():
+        write([tuple(v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in row)
+               for row in rows])  # fmt: skip
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:

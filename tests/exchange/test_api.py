@@ -383,3 +383,24 @@ def test_revoked_and_expired_tokens_stop_at_once(api: Api) -> None:
     assert api.client.get("/api/v1/me", headers=headers).json()["organisation"] == FIJI
     identity.revoke_token(api.store, api.token(FIJI)[:12])
     problem(api.client.get("/api/v1/me", headers=headers), 401)
+
+
+def test_nul_bytes_are_a_callers_error_and_still_audited(api: Api) -> None:
+    """PostgreSQL text cannot hold NUL; a request carrying one is a 400 or 401, never a 500."""
+    fiji = api.auth(FIJI)
+    for headers in (fiji, {"Authorization": "Bearer msd_bad"}, {}):
+        for path in (
+            "/api/v1/observables/domain/evil%00.example",
+            "/api/v1/lookup?value=1.2.3.4%00",
+            "/api/v1/assertions?source=Fiji%00CCU",
+        ):
+            answer = problem(api.client.get(path, headers=headers), 400)
+            assert answer["type"].endswith("nul-byte") and "NUL" in answer["detail"]
+    body = api.client.post("/api/v1/lookup", json={"values": ["a\x00b.example"]}, headers=fiji)
+    assert body.status_code < 500, body.text
+    problem(api.client.get("/api/v1/me", headers={"Authorization": "Bearer msd_\x00bad"}), 401)
+    with api.store.engine.begin() as conn:
+        audit.append(conn, actor="anonymous", org=None, action="probe", target="/x\x00y")
+    [probe] = audit.entries(api.store, action="probe")
+    assert probe.target == "/x\\x00y"
+    assert audit.verify(api.store).ok

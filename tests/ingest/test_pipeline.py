@@ -177,3 +177,26 @@ def test_unknown_source_is_a_clear_error(orgs: Store) -> None:
 
     with pytest.raises(StoreError, match="no organisation named 'Nobody'"):
         ingest(orgs, LIST, source="Nobody")
+
+
+NUL_BUNDLE = b"""{"type": "bundle", "id": "bundle--11111111-1111-4111-8111-111111111111", "objects": [
+{"type": "indicator", "spec_version": "2.1", "id": "indicator--11111111-1111-4111-8111-111111111112",
+ "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "kit\\u0000panel",
+ "description": "seen\\u0000twice", "pattern": "[domain-name:value = 'nul-kit.example.com']",
+ "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"},
+{"type": "indicator", "spec_version": "2.1", "id": "indicator--11111111-1111-4111-8111-111111111113",
+ "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+ "pattern": "[url:value = 'http://nul-kit.example.com/a\\u0000b']", "pattern_type": "stix",
+ "valid_from": "2026-01-01T00:00:00Z"}]}"""
+
+
+def test_nul_characters_never_fail_a_submission(orgs: Store) -> None:
+    """PostgreSQL text cannot hold NUL: a value with one is rejected, free text keeps the rest."""
+    report = ingest(orgs, NUL_BUNDLE, source="PhishGuard", filename="nul.json", now=NOW)
+    assert report.status == "ingested" and (report.accepted, report.rejected) == (1, 1)
+    assert "indicator--11111111-1111-4111-8111-111111111113" in report.rejections[0].location
+    assert "control character U+0000" in report.rejections[0].reason
+    [hit] = orgs.assertions_about(expand("nul-kit.example.com"), EVERYTHING)
+    name = hit.view.name or ""
+    assert name.startswith("kit") and name.endswith("panel") and len(name) == 9
+    assert orgs.raw(report.submission_id) == NUL_BUNDLE

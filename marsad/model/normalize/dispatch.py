@@ -7,6 +7,7 @@ refanging and reports the raw text as the caller gave it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Final
 
@@ -38,6 +39,9 @@ from marsad.model.normalize.wallets import (
     normalize_xmr,
 )
 from marsad.model.observable import Observable, ObservableType
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""C0 controls and DEL: never part of an indicator, and PostgreSQL cannot store NUL."""
 
 T = ObservableType
 NORMALISERS: Final[dict[ObservableType, Callable[[str], str]]] = {
@@ -72,6 +76,10 @@ def normalize(type: ObservableType, raw: str) -> str:
     text = refang(raw.strip())
     if not text:
         raise InvalidObservable(type.value, raw, "empty value")
+    if not text.isprintable() and (control := _CONTROL.search(text)):
+        raise InvalidObservable(
+            type.value, raw, f"contains the control character U+{ord(control.group()):04X}"
+        )
     try:
         return NORMALISERS[type](text)
     except InvalidObservable as exc:
