@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from marsad.access.policy import Role, Viewer
+from marsad.access.policy import Role, Viewer, role_within
 from marsad.model.errors import MarsadError
 from marsad.store.bulk import as_utc
 from marsad.store.schema import api_tokens, memberships, organisations, users
@@ -199,8 +199,11 @@ def create_token(
     """A new API token for a user, for one organisation; the secret is returned once."""
     who = _principal(store, name, org, None)
     member_role = who.viewer.role
-    if role is not None and role != member_role and member_role != Role.ADMINISTRATOR:
-        raise AccessDenied(f"user {name!r} is {member_role.value} in {who.viewer.org_name!r}")
+    if role is not None and not role_within(role, member_role):
+        raise AccessDenied(
+            f"user {name!r} is {member_role.value} in {who.viewer.org_name!r}: "
+            f"a {role.value} token would allow more"
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now, user_id = _now(), user(store, name).id
     with store.engine.begin() as conn:
@@ -224,11 +227,15 @@ def _token_query() -> Any:
     )
 
 
-def list_tokens(store: Store, user_name: str | None = None) -> list[TokenRow]:
-    """Tokens (not their secrets), newest first."""
+def list_tokens(
+    store: Store, user_name: str | None = None, *, org: str | None = None
+) -> list[TokenRow]:
+    """Tokens (not their secrets), newest first: a user's, an organisation's, or all."""
     query = _token_query().order_by(api_tokens.c.id.desc())
     if user_name:
         query = query.where(users.c.name == user_name)
+    if org:
+        query = query.where(organisations.c.name == org)
     with store.engine.connect() as conn:
         return [
             TokenRow(

@@ -170,6 +170,11 @@ def may(viewer: Viewer, action: Action) -> bool:
     return viewer.operator or action in _ROLE_ACTIONS[viewer.role]
 
 
+def role_within(role: Role, cap: Role) -> bool:
+    """Whether ``role`` allows nothing that ``cap`` does not (a token's role under its user's)."""
+    return _ROLE_ACTIONS[role] <= _ROLE_ACTIONS[cap]
+
+
 def may_act(
     viewer: Viewer, grant: Grant, mark: Mark, action: Action, *, owner_permits: bool = False
 ) -> bool:

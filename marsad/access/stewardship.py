@@ -17,6 +17,7 @@ from marsad.access import audit
 from marsad.access.policy import Viewer
 from marsad.model.errors import MarsadError
 from marsad.model.handling import PAP, TLP, Handling
+from marsad.store.analysis_state import forget as forget_analysis
 from marsad.store.schema import agreements, assertion_sources, assertions
 from marsad.store.store import Store
 
@@ -47,8 +48,10 @@ def agreement_of(store: Store, org_id: int) -> Handling | None:
     return None if raw is None else msgspec.json.decode(raw, type=Handling)
 
 
-def set_agreement(store: Store, org: str, handling: Handling, actor: Viewer) -> Handling:
-    """Record (or replace) an organisation's agreement."""
+def set_agreement(
+    store: Store, org: str, handling: Handling, actor: Viewer, user: str | None = None
+) -> Handling:
+    """Record (or replace) an organisation's agreement; ``user`` names who, in the audit log."""
     org_id = store.org(org).id
     blob = msgspec.json.encode(handling).decode()
     now = dt.datetime.now(dt.UTC)
@@ -60,7 +63,7 @@ def set_agreement(store: Store, org: str, handling: Handling, actor: Viewer) -> 
         ).rowcount
         if not done:
             conn.execute(insert(agreements).values(org_id=org_id, defaults=blob, updated_at=now))
-        audit.append(conn, actor=actor.label, org=actor.org_name, action="agreement-set",
+        audit.append(conn, actor=user or actor.label, org=actor.org_name, action="agreement-set",
                      target=org, details=msgspec.to_builtins(handling))  # fmt: skip
     return handling
 
@@ -175,6 +178,8 @@ def purge(
                 delete(assertion_sources).where(assertion_sources.c.assertion_id.in_(chunk))
             )
             conn.execute(delete(assertions).where(assertions.c.id.in_(chunk)))
+        if ids:  # the graph lost values: the next analysis is a full one
+            forget_analysis(conn)
         audit.append(conn, actor=viewer.label, org=viewer.org_name, action="retention-purge",
                      target=f"submission {submission_id}" if submission_id else "all expired",
                      details={"reason": reason, **audit.id_summary(ids)})  # fmt: skip

@@ -27,6 +27,7 @@ from marsad.model.observable import ObservableType
 from marsad.model.records import ThreatType
 
 KINDS = ("country", "asn", "cidr", "cctld", "domain", "keyword", "value", "threat-type")
+MAX_VALUE = 500  # the store's column
 _LABEL = re.compile(r"^(?:[a-z]{2}|xn--[a-z0-9-]+)$")
 
 
@@ -41,6 +42,8 @@ def normalise_entry(kind: str, value: str) -> str:
         raise WatchError(f"watchlist kind {kind!r} is not one of {', '.join(KINDS)}")
     if not raw:
         raise WatchError(f"a {kind} watchlist entry needs a value")
+    if len(raw) > MAX_VALUE:
+        raise WatchError(f"a {kind} watchlist entry is at most {MAX_VALUE} characters")
     if kind == "country":
         if len(raw) != 2 or not raw.isascii() or not raw.isalpha():
             raise WatchError(f"country {raw!r} is not an ISO 3166-1 alpha-2 code like FJ")

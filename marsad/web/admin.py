@@ -3,6 +3,8 @@
 Administrators see organisations and users; auditors (and administrators) see the audit
 log. The hub's staff see the whole instance; anyone else sees their own organisation's
 users and audit entries only, since audit targets name the values people looked up.
+API tokens, the sharing agreement and the watchlist have their own modules, whose pages
+this router carries.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from marsad.access.policy import Action
 from marsad.model.organisation import OrgKind
 from marsad.store.bulk import as_utc
 from marsad.store.schema import audit_log
+from marsad.web import admin_agreements, admin_tokens, admin_watchlists
 from marsad.web.auth import WebCaller, clean, page_permit
 from marsad.web.pages import page_number
 from marsad.web.render import page
@@ -30,6 +33,8 @@ Admin = Annotated[WebCaller, Depends(page_permit(Action.ADMINISTER))]
 Auditor = Annotated[WebCaller, Depends(page_permit(Action.READ_AUDIT))]
 PAGE = 100
 FILTERS = ("actor", "org", "action", "outcome")
+for _module in (admin_tokens, admin_agreements, admin_watchlists):
+    router.include_router(_module.router)
 
 
 def _whole_instance(who: WebCaller) -> bool:
