@@ -339,6 +339,7 @@ def _export(world: World) -> st.SearchStrategy[Case]:
 
 # The modules below register the TAXII routes, the web pages, the alerts and the products.
 from tests.exchange import (  # noqa: E402, F401
+    cross_tenant_admin_web,
     cross_tenant_alerts,
     cross_tenant_products_web,
     cross_tenant_taxii,
