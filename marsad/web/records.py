@@ -8,14 +8,14 @@ every view.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import msgspec
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from marsad.access.policy import Action
+from marsad.access.policy import Action, may
 from marsad.analysis import clusters as cl
 from marsad.analysis.infrastructure import evidence
 from marsad.model.errors import MarsadError
@@ -24,7 +24,7 @@ from marsad.model.observable import Observable, ObservableType
 from marsad.store import reads
 from marsad.store.schema import observables
 from marsad.store.store import TLP_BY_RANK, Store
-from marsad.web import clustering
+from marsad.web import clustering, neighbours
 from marsad.web.auth import N_, WebCaller, WebError, page_permit
 from marsad.web.pages import hit_json, page_number
 from marsad.web.render import page
@@ -164,25 +164,19 @@ def cluster(request: Request, who: Reader, cluster_id: str) -> Response:
                      for e in edges[:PAGE]],
         "evidence_count": len(edges),
         "edge_types": sorted({e.type for e in edges}),
+        "may_export": may(who.viewer, Action.EXPORT),
     }  # fmt: skip
     return page(request, who, "cluster.html", data)
 
 
 @router.get("/clusters/{cluster_id}/graph")
 def cluster_graph(request: Request, who: Reader, cluster_id: str) -> Response:
-    """The cluster as Cytoscape elements (JSON): members and the visible evidence edges."""
+    """The cluster as Cytoscape elements (JSON): members and the visible links among them."""
     number, refs = _cluster(who, cluster_id)
     shown = refs[:GRAPH_NODES]
-    inside = set(shown)
-    edges = [e for e in evidence(who.store, who.grant, shown, limit=4 * GRAPH_NODES)
-             if e.source in inside and e.target in inside]  # fmt: skip
-    who.audit("cluster-graph", str(number), nodes=len(shown), edges=len(edges))
-    elements: list[dict[str, Any]] = [{"data": {"id": r, "label": r.split(":", 1)[1], "kind": r.split(":", 1)[0]}}
-                for r in shown]  # fmt: skip
-    elements += [{"data": {"id": f"e{i}", "source": e.source, "target": e.target,
-                           "label": e.type, "reported_by": e.reported_by}}
-                 for i, e in enumerate(edges)]  # fmt: skip
+    links = neighbours.links_among(who.store, who.grant, shown, limit=4 * GRAPH_NODES)
+    who.audit("cluster-graph", str(number), nodes=len(shown), edges=len(links))
     body = {"id": number, "size": len(refs), "truncated": len(refs) > len(shown),
-            "elements": elements}  # fmt: skip
+            "elements": neighbours.elements(shown, links)}  # fmt: skip
     return Response(msgspec.json.encode(body), media_type="application/json",
                     headers={"Cache-Control": "no-store"})  # fmt: skip

@@ -341,6 +341,7 @@ def _export(world: World) -> st.SearchStrategy[Case]:
 from tests.exchange import (  # noqa: E402, F401
     cross_tenant_admin_web,
     cross_tenant_alerts,
+    cross_tenant_graph_web,
     cross_tenant_products_web,
     cross_tenant_taxii,
     cross_tenant_web,

@@ -7,6 +7,7 @@ loopback port over a SQLite store planted like the HTTP tests' world.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -170,3 +171,26 @@ def test_every_form_field_has_a_label_and_tables_have_scoped_headers(
         assert unlabelled == [], (path, unlabelled)
         unscoped = page.evaluate("() => document.querySelectorAll('th:not([scope])').length")
         assert unscoped == 0, path
+
+
+def test_cluster_explorer_expands_shows_evidence_and_exports_stix(page: Any, server: str) -> None:
+    sign_in(page, server, "fiji.officer")
+    page.goto(f"{server}/observables/domain/{GREEN_HOST}")
+    page.locator("dl.facts a[href^='/clusters/']").click()
+    page.locator("#graph[data-state='ready']").wait_for()
+    shop2 = "domain:green-shop2.example.net"
+    page.evaluate(f"void marsadGraph.cy.getElementById('{shop2}').remove()")  # out of the view
+    page.evaluate("void marsadGraph.cy.getElementById('ipv4:203.0.113.77').emit('tap')")
+    detail = page.locator("#graph-detail")
+    detail.get_by_role("row", name=FIJI).wait_for()  # the address's evidence, fetched
+    detail.get_by_role("button", name="Show its neighbours").click()
+    page.get_by_role("status").filter(has_text="Neighbours added: 1.").wait_for()
+    assert page.evaluate(f"marsadGraph.cy.getElementById('{shop2}').length") == 1
+    page.evaluate("void marsadGraph.cy.edges().first().emit('tap')")
+    assert "resolves-to" in detail.inner_text() and "TLP:GREEN" in detail.inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export the view as STIX 2.1").click()
+    bundle = json.loads(Path(download.value.path()).read_bytes())
+    patterns = " ".join(o.get("pattern", "") for o in bundle["objects"])
+    assert GREEN_HOST in patterns and "green-shop2.example.net" in patterns
+    assert sum(o["type"] == "relationship" for o in bundle["objects"]) == 2
