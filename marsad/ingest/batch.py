@@ -36,9 +36,13 @@ from marsad.model.records import (
     Record,
     Rejected,
     RelationshipRecord,
+    ThreatType,
 )
 
 _DOMAIN_BEARING = {ObservableType.DOMAIN, ObservableType.URL, ObservableType.EMAIL}
+# Rows hold enum values as plain str: the sqlite3 driver binds an exact str directly but
+# looks for an adapter (and fails, raising twice) on every StrEnum member it binds.
+_TEXT: dict[str, str] = {m: m.value for m in (*ObservableType, *ThreatType)}
 _DEFAULT = Handling()
 
 
@@ -337,7 +341,6 @@ class BatchBuilder:
                 progress(n)
             if type(rec) is AssertionRecord:
                 obs = rec.observable
-                # StrEnum members are str: they key the dict and bind as text without .value
                 key = (obs.type, obs.value, rec.threat_type)
                 h = rec.handling
                 hid = default_hid if h is None else profiles.hid(h)
@@ -357,10 +360,10 @@ class BatchBuilder:
                     index[key] = len(rows)
                     rows.append(
                         (
-                            t,
+                            _TEXT[t],
                             key[1],
                             domain_of(t, key[1]) if t in _DOMAIN_BEARING else None,
-                            key[2],
+                            _TEXT[key[2]],
                             first,
                             last,
                             rec.sightings,

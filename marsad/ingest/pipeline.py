@@ -12,6 +12,8 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import msgspec
 
@@ -95,29 +97,34 @@ def ingest(
         report.seconds = time.perf_counter() - started
         return report
     # A pending or rejected earlier attempt with these bytes is resumed in place. The raw
-    # bytes are committed now; their copy into the database file overlaps the parse.
-    with checkpoint_later(store.engine):
-        report.submission_id = sub_id = store.receive(
-            source_org_id=org.id,
-            raw=raw,
-            sha256=digest,
-            filename=filename,
-            defaults=defaults.handling,
-            received_at=received_at,
-            existing=previous.id if previous is not None else None,
-        )
+    # bytes are committed on another thread while the format decodes them, and their copy
+    # into the database file overlaps the parse; nothing is written before that commit.
+    kept = _receive_beside(
+        store,
+        source_org_id=org.id,
+        raw=raw,
+        sha256=digest,
+        filename=filename,
+        defaults=defaults.handling,
+        received_at=received_at,
+        existing=previous.id if previous is not None else None,
+    )
     d = store.dialect
     try:
-        if fmt == "auto" and column_map:  # a column mapping chooses the mapped format
-            fmt = "mapped"
-        chosen: Format = detect_format(raw) if fmt == "auto" else get_format(fmt)
-        report.format = chosen.name
-        meta = ParseMeta(
-            filename=filename,
-            default_threat_type=threat_type,
-            received_at=received_at,
-            column_map=column_map,
-        )
+        try:
+            if fmt == "auto" and column_map:  # a column mapping chooses the mapped format
+                fmt = "mapped"
+            chosen: Format = detect_format(raw) if fmt == "auto" else get_format(fmt)
+            report.format = chosen.name
+            meta = ParseMeta(
+                filename=filename,
+                default_threat_type=threat_type,
+                received_at=received_at,
+                column_map=column_map,
+            )
+            records = chosen.parse(raw, meta)  # a whole-document format decodes it here
+        finally:
+            report.submission_id = sub_id = kept.result()
         builder = BatchBuilder(
             defaults,
             received_at,
@@ -125,7 +132,6 @@ def ingest(
             date=d.date,
             progress=(lambda n: progress("parse", n)) if progress else None,
         )
-        records = chosen.parse(raw, meta)
         if strict:  # nothing is written before every record is known to be good
             builder.add(records)
             batch = builder.finish()
@@ -188,3 +194,23 @@ def ingest(
     ]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _receive_beside(store: Store, **submission: Any) -> Future[int]:
+    """`Store.receive` on a thread of its own, committing the raw bytes while the caller
+    goes on; the submission's id. Inline for an in-memory SQLite database, whose
+    connections each see a database of their own."""
+
+    def keep() -> int:
+        with checkpoint_later(store.engine):
+            return store.receive(**submission)
+
+    if store.dialect.sqlite and store.engine.url.database in (None, "", ":memory:"):
+        done: Future[int] = Future()
+        done.set_result(keep())
+        return done
+    pool = ThreadPoolExecutor(1, thread_name_prefix="marsad-receive")
+    try:
+        return pool.submit(keep)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with its one task
