@@ -81,12 +81,49 @@ def ranked(scores: Scores, refs: dict[int, str], limit: int) -> list[Ranked]:
     ]
 
 
-def ranked_clusters(
+def cluster_ranking(
     scores: Scores, refs: dict[int, str], groups: dict[int, list[str]], limit: int
-) -> list[Ranked]:
-    """Clusters ordered by priority, from their members' scores."""
+) -> list[tuple[int, float, list[str]]]:
+    """(cluster id, priority, reasons) of the highest-priority clusters, from their members'
+    scores."""
     by_ref = {refs[int(o)]: float(s) for o, s in zip(scores.observable, scores.score, strict=True)}
     members = {cid: [by_ref[r] for r in group if r in by_ref] for cid, group in groups.items()}
     found = cluster_scores({k: v for k, v in members.items() if v})
     order = sorted(found.items(), key=lambda kv: -kv[1][0])[:limit]
-    return [Ranked(ref=f"cluster {cid}", score=s, reasons=why) for cid, (s, why) in order]
+    return [(cid, float(s), why) for cid, (s, why) in order]
+
+
+def ranked_clusters(
+    scores: Scores, refs: dict[int, str], groups: dict[int, list[str]], limit: int
+) -> list[Ranked]:
+    """Clusters ordered by priority, from their members' scores."""
+    return [
+        Ranked(ref=f"cluster {cid}", score=s, reasons=why)
+        for cid, s, why in cluster_ranking(scores, refs, groups, limit)
+    ]
+
+
+def _host(ref: str) -> str:
+    kind, _, value = ref.partition(":")
+    if kind != "url":
+        return value
+    return value.partition("://")[2].split("/", 1)[0].rpartition("@")[2].split(":", 1)[0]
+
+
+def concerning(
+    scores: Scores, refs: dict[int, str], groups: dict[int, list[str]], tld: str
+) -> dict[int, int]:
+    """Cluster id -> how many members concern the viewer's country: reported by one of its
+    organisations or an address located there (the score's own test), or a domain or URL
+    under its country-code top-level domain ``tld``. Clusters with none are left out."""
+    local = {refs[int(o)] for o, r in zip(scores.observable, scores.relevant, strict=True) if r}
+    suffix = f".{tld.lower()}"
+    out: dict[int, int] = {}
+    for cid, group in groups.items():
+        n = sum(
+            1 for ref in group
+            if ref in local or (ref.startswith(("domain:", "url:")) and _host(ref).endswith(suffix))
+        )  # fmt: skip
+        if n:
+            out[cid] = n
+    return out

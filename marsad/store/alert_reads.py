@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 import orjson
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.sql import ColumnElement
 
 from marsad.access.policy import Grant
@@ -93,6 +93,17 @@ def alert_ids(
     with store.engine.connect() as conn:
         found: list[Any] = list(conn.execute(query).scalars())
     return [int(i) for i in found]
+
+
+def open_count(store: Store, org_id: int, grant: Grant) -> int:
+    """How many of the organisation's alerts are unacknowledged with evidence it may see."""
+    query = (
+        select(func.count())
+        .select_from(alerts)
+        .where(alerts.c.org_id == org_id, alerts.c.acked_at.is_(None), _has_visible_evidence(grant))
+    )
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def alerts_by_id(

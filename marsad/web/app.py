@@ -9,7 +9,18 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from marsad.web import admin, alerts, graph, pages, records, reports, signin, uploads
+from marsad.web import (
+    admin,
+    alerts,
+    dashboard,
+    graph,
+    pages,
+    products,
+    records,
+    reports,
+    signin,
+    uploads,
+)
 from marsad.web.auth import SignInRequired, WebError, language, sign_in_location
 from marsad.web.i18n import gettext
 from marsad.web.render import SecurityHeaders, common, html, wants_json
@@ -41,6 +52,7 @@ def install(app: FastAPI) -> None:
     """Add the pages, their error handlers and the security headers to ``app``."""
     app.add_exception_handler(WebError, _web_error)
     app.add_exception_handler(SignInRequired, _sign_in)
-    for module in (signin, pages, records, graph, uploads, alerts, reports, admin):
+    for module in (signin, dashboard, pages, records, graph, uploads, alerts, reports, products,
+                   admin):  # fmt: skip
         app.include_router(module.router)
     app.add_middleware(SecurityHeaders)

@@ -1,7 +1,7 @@
-"""The dashboard and search: what an organisation sees first, and what it looks up most.
+"""Search: what an organisation looks up most (the dashboard is `marsad.web.dashboard`).
 
-Both read through the policy's SQL predicate (`reads.lookup`, `visible`) with the grant of
-the organisation the user acts for; every read is audited with the ids it returned.
+It reads through the policy's SQL predicate (`reads.lookup`) with the grant of the
+organisation the user acts for; every search is audited with the ids it returned.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select
 from starlette.responses import Response
 
 from marsad.access.policy import Action
@@ -18,7 +17,6 @@ from marsad.enrich.annotate import Enrichment, enrich
 from marsad.model.normalize import detect, expand
 from marsad.model.observable import Observable
 from marsad.store import reads
-from marsad.store.schema import assertions
 from marsad.store.store import StoredAssertion
 from marsad.web.auth import WebCaller, clean, page_permit
 from marsad.web.render import page
@@ -32,35 +30,6 @@ MAX_VALUES = 10_000
 def page_number(raw: str | None) -> int:
     """A 1-based page number from the query string (anything odd is page 1)."""
     return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
-
-
-def threat_counts(who: WebCaller) -> dict[str, int]:
-    """Visible assertions per threat type, counted in the database."""
-    query = (
-        select(assertions.c.threat_type, func.count())
-        .where(reads.visible(who.grant, assertions))
-        .group_by(assertions.c.threat_type)
-    )
-    with who.store.engine.connect() as conn:
-        rows: list[Any] = list(conn.execute(query).all())
-    counts = {str(r[0]): int(r[1]) for r in rows}
-    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
-
-
-@router.get("/")
-def dashboard(request: Request, who: Reader) -> Response:
-    """Recent submissions of the organisation and what it may see, by threat type."""
-    counts = threat_counts(who)
-    recent = reads.submission_page(who.store, who.grant, limit=10)[:10]
-    who.audit("dashboard", "/", submissions=[s.id for s in recent])
-    data = {
-        "organisation": who.viewer.org_name,
-        "role": who.viewer.role.value,
-        "threat_counts": counts,
-        "total": sum(counts.values()),
-        "recent_submissions": recent,
-    }
-    return page(request, who, "dashboard.html", data)
 
 
 def _wanted(lines: list[str]) -> tuple[list[dict[str, Any]], list[Observable]]:

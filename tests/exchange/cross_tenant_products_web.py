@@ -6,7 +6,9 @@ hidden evidence planted after the fact): every alert the page shows must be the 
 organisation's, with only evidence the caller may see. For the reports, the world's
 national units get countries on first use, so a country's activity report lists what its
 units reported under every handling drawn; each answer (HTML, JSON, CSV, STIX, and the
-PDF's text) is scanned for the markers of records the caller may not see.
+PDF's text) is scanned for the markers of records the caller may not see. The assessment,
+advisory and notice pages and files must list only statements the caller may see (the
+advisory only TLP:CLEAR ones), and the dashboard's clusters only clusters of its own graph.
 """
 
 from __future__ import annotations
@@ -118,4 +120,104 @@ def _report_file(world: World) -> st.SearchStrategy[Case]:
     return st.builds(
         lambda fmt, p: Case("GET", f"/reports/activity.{fmt}", p, expect=_pdf_text_is_clean),
         st.sampled_from(["csv", "stix", "html", "html", "pdf", "exe"]), _report_params(world),
+    )  # fmt: skip
+
+
+# -- the dashboard's clusters, and the assessment, advisory and notice pages ---------------
+
+
+def _ids_visible(world: World, grant: Grant, response: Any) -> None:
+    """Every statement a product lists is one the caller may see (the advisory: TLP:CLEAR)."""
+    if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
+        return
+    body = response.json()
+    product = next((body[k] for k in ("assessment", "advisory", "notice") if body.get(k)), body)
+    for number in product.get("assertion_ids", []):
+        mark = world.assertions.get(number)
+        assert mark is None or may_see(grant, mark), f"statement {number} disclosed"
+        if "advice" in product:
+            assert mark is None or mark.tlp == 0, f"advisory example {number} is not TLP:CLEAR"
+
+
+def _pdf_or_ids(world: World, grant: Grant, response: Any) -> None:
+    _pdf_text_is_clean(world, grant, response)
+    _ids_visible(world, grant, response)
+
+
+@case("GET /dashboard/clusters", 60)
+def _top_clusters(world: World) -> st.SearchStrategy[Case]:
+    return st.builds(
+        lambda f, hx: Case("GET", "/dashboard/clusters", _fmt({}, f),
+                           headers={"HX-Request": "true"} if hx else {}),
+        FORMAT, st.booleans(),
+    )  # fmt: skip
+
+
+def _assessment_params(world: World) -> st.SearchStrategy[dict[str, Any]]:
+    _located(world)
+    return st.builds(
+        lambda r, p: _params(region=r, period=p),
+        st.sampled_from(["asia-south-pacific", "europe", "global", "africa", "x", "", None]),
+        st.sampled_from(["2026", "2025-Q3", "2026-Q3", "2026-10", "2025-06-01..2026-11-30", "x"]),
+    )
+
+
+@case("GET /reports/assessment", 60)
+def _assessment(world: World) -> st.SearchStrategy[Case]:
+    return st.builds(lambda p, f: Case("GET", "/reports/assessment", _fmt(p, f), expect=_ids_visible),
+                     _assessment_params(world), FORMAT)  # fmt: skip
+
+
+@case("GET /reports/assessment.{fmt}", 40)
+def _assessment_file(world: World) -> st.SearchStrategy[Case]:
+    return st.builds(
+        lambda fmt, p: Case("GET", f"/reports/assessment.{fmt}", p, expect=_pdf_or_ids),
+        st.sampled_from(["json", "json", "html", "pdf", "csv"]), _assessment_params(world),
+    )  # fmt: skip
+
+
+def _advisory_params() -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(
+        lambda t, n: _params(threat=t, examples=n),
+        st.sampled_from(["phishing", "investment-scam", "romance-scam", "bec", "piracy", "", None]),
+        st.sampled_from([None, "0", "5", "50", "51", "x"]),
+    )
+
+
+@case("GET /reports/advisory", 60)
+def _advisory(world: World) -> st.SearchStrategy[Case]:
+    return st.builds(lambda p, f: Case("GET", "/reports/advisory", _fmt(p, f), expect=_ids_visible),
+                     _advisory_params(), FORMAT)  # fmt: skip
+
+
+@case("GET /reports/advisory.{fmt}", 40)
+def _advisory_file(world: World) -> st.SearchStrategy[Case]:
+    return st.builds(
+        lambda fmt, p: Case("GET", f"/reports/advisory.{fmt}", p, expect=_pdf_or_ids),
+        st.sampled_from(["json", "json", "html", "pdf", "stix"]), _advisory_params(),
+    )  # fmt: skip
+
+
+def _notice_params(world: World) -> st.SearchStrategy[dict[str, Any]]:
+    clusters = st.one_of(st.sampled_from(sorted(world.observables)).map(str),
+                         st.sampled_from(["", "0", "x", "99999999"]))  # fmt: skip
+    return st.builds(
+        lambda c, m, t: _params(cluster=c, method=m, tlp=t),
+        clusters,
+        st.sampled_from([None, "Fake shops."]),
+        st.sampled_from([None, "amber", "x"]),
+    )
+
+
+@case("GET /reports/notice", 80)
+def _notice(world: World) -> st.SearchStrategy[Case]:
+    return st.builds(lambda p, f: Case("GET", "/reports/notice", _fmt(p, f), expect=_ids_visible),
+                     _notice_params(world), FORMAT)  # fmt: skip
+
+
+@case("GET /reports/notice.{fmt}", 40)
+def _notice_file(world: World) -> st.SearchStrategy[Case]:
+    return st.builds(
+        lambda fmt, p: Case("GET", f"/reports/notice.{fmt}", p, expect=_pdf_or_ids),
+        st.sampled_from(["json", "stix", "html", "pdf", "csv"]), _notice_params(world),
     )  # fmt: skip

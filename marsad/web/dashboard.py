@@ -1,0 +1,200 @@
+"""The dashboard: what an organisation sees first, every number read through its grant.
+
+New alerts (unacknowledged, with evidence it may see), its latest submissions, what it may
+see by threat type with the weekly trend of the last twelve weeks (one SQL aggregate over
+`visible`), and the clusters that concern its country ranked by priority. The clusters come
+from the viewer's own graph (`marsad.web.clustering`) and the priority scores of what it may
+see (`marsad.analysis.priorities`); scoring reads every visible assertion, so the ranking is
+kept per grant like the clusters themselves and loaded into the page after it (htmx), and
+each cluster shown is counted again against what the grant covers at that moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy.sql import ColumnElement
+from starlette.responses import Response
+
+from marsad.access.policy import Action, Grant, Viewer
+from marsad.analysis.priorities import cluster_ranking, concerning, observable_scores
+from marsad.exchange.auth import settings_of
+from marsad.products.activity_data import cctld
+from marsad.store import alert_reads, reads
+from marsad.store.schema import assertions, submissions
+from marsad.store.store import Store
+from marsad.web import clustering
+from marsad.web.auth import WebCaller, page_permit
+from marsad.web.render import page, wants_json
+from marsad.web.reports import own_country
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[WebCaller, Depends(page_permit(Action.READ))]
+WEEKS = 12
+TOP = 8
+TTL = 300.0
+
+
+def weeks_to(today: dt.date) -> list[dt.date]:
+    """The Mondays starting the last ``WEEKS`` weeks, the current (partial) week last."""
+    monday = today - dt.timedelta(days=today.weekday())
+    return [monday - dt.timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _week_of(store: Store, start: dt.datetime, end: dt.datetime) -> ColumnElement[int]:
+    """The week (0 … WEEKS-1) an assertion was first seen in, -1 outside the window."""
+    seen = assertions.c.first_seen
+    if store.dialect.sqlite:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC
+        days = func.julianday(seen) - func.julianday(literal(start.strftime("%Y-%m-%d %H:%M:%S")))
+        week = cast(days / 7, Integer)  # truncation is the floor: only later moments count
+    else:
+        days = func.date_part("epoch", seen - literal(start)) / 86400.0
+        week = cast(func.floor(days / 7), Integer)
+    return case((and_(seen >= start, seen < end), week), else_=-1)
+
+
+def threat_trends(
+    store: Store, grant: Grant, today: dt.date
+) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Visible assertions per threat type (most first), and per type the number first seen
+    in each of the last ``WEEKS`` weeks: one aggregate in the database."""
+    weeks = weeks_to(today)
+    start, end = _at(weeks[0]), _at(weeks[-1] + dt.timedelta(weeks=1))
+    week = _week_of(store, start, end).label("week")
+    inner = (
+        select(assertions.c.threat_type, week).where(reads.visible(grant, assertions)).subquery()
+    )
+    query = select(inner.c.threat_type, inner.c.week, func.count()).group_by(
+        inner.c.threat_type, inner.c.week
+    )
+    with store.engine.connect() as conn:
+        rows: list[Any] = list(conn.execute(query).all())
+    counts: dict[str, int] = {}
+    trends: dict[str, list[int]] = {}
+    for threat, index, n in rows:
+        counts[str(threat)] = counts.get(str(threat), 0) + int(n)
+        line = trends.setdefault(str(threat), [0] * WEEKS)
+        if 0 <= int(index) < WEEKS:
+            line[int(index)] += int(n)
+    order = sorted(counts, key=lambda t: (-counts[t], t))
+    return {t: counts[t] for t in order}, {t: trends[t] for t in order}
+
+
+def _now(request: Request) -> dt.datetime:
+    """Now, on the policy's date (the application's settings decide what today is)."""
+    clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return dt.datetime.combine(settings_of(request).today(), clock.timetz())
+
+
+@router.get("/")
+def dashboard(request: Request, who: Reader) -> Response:
+    """New alerts, recent submissions, threat types with their trend, and (loaded after the
+    page) the clusters that concern the organisation's country."""
+    today = settings_of(request).today()
+    counts, trends = threat_trends(who.store, who.grant, today)
+    recent = reads.submission_page(who.store, who.grant, limit=10)[:10]
+    org_id = who.viewer.org_id
+    new_alerts = alert_reads.open_count(who.store, org_id, who.grant) if org_id else 0
+    who.audit("dashboard", "/", submissions=[s.id for s in recent], alerts=new_alerts)
+    data = {
+        "organisation": who.viewer.org_name,
+        "role": who.viewer.role.value,
+        "country": own_country(who) or None,
+        "new_alerts": new_alerts,
+        "threat_counts": counts,
+        "total": sum(counts.values()),
+        "weeks": [w.isoformat() for w in weeks_to(today)],
+        "trends": trends,
+        "recent_submissions": recent,
+        "top_clusters": "/dashboard/clusters",
+    }
+    return page(request, who, "dashboard.html", data)
+
+
+class _Entry:
+    def __init__(self, version: int, ranking: list[tuple[int, float, int]]) -> None:
+        self.at = time.monotonic()
+        self.version = version
+        self.ranking = ranking  # (cluster id, priority, members concerning the country)
+
+
+_cache: dict[tuple[int, Grant, str], _Entry] = {}
+_running: set[tuple[int, Grant, str]] = set()
+_lock = threading.Lock()
+
+
+def _version(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(submissions.c.id), 0))).scalar_one())
+
+
+def _rank(store: Store, viewer: Viewer, grant: Grant, country: str, now: dt.datetime,
+          version: int) -> _Entry:  # fmt: skip
+    scores, refs = observable_scores(store, viewer, grant, now)
+    groups = clustering.groups(store, grant)
+    near = concerning(scores, refs, groups, cctld(country)) if country else {}
+    if country:
+        groups = {cid: groups[cid] for cid in near}
+    ranking = [(cid, score, near.get(cid, 0))
+               for cid, score, _ in cluster_ranking(scores, refs, groups, TOP)]  # fmt: skip
+    entry = _Entry(version, ranking)
+    with _lock:
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[(id(store), grant, country)] = entry
+    return entry
+
+
+def _refresh(key: tuple[int, Grant, str], *args: Any) -> None:
+    try:
+        _rank(*args)
+    finally:
+        with _lock:
+            _running.discard(key)
+
+
+def ranking(store: Store, viewer: Viewer, grant: Grant, country: str,
+            now: dt.datetime) -> list[tuple[int, float, int]]:  # fmt: skip
+    """The grant's highest-priority clusters concerning ``country`` (every cluster when
+    empty): kept per grant, recomputed in the background once data arrives or
+    five minutes pass, the last ranking served meanwhile."""
+    key, version = (id(store), grant, country), _version(store)
+    with _lock:
+        hit = _cache.get(key)
+        fresh = hit is not None and hit.version == version and time.monotonic() - hit.at < TTL
+        start = hit is not None and not fresh and key not in _running
+        if start:
+            _running.add(key)
+    if hit is None:
+        return _rank(store, viewer, grant, country, now, version).ranking
+    if start:
+        args = (store, viewer, grant, country, now, version)
+        threading.Thread(target=_refresh, args=(key, *args), daemon=True).start()
+    return hit.ranking
+
+
+@router.get("/dashboard/clusters")
+def top_clusters(request: Request, who: Reader) -> Response:
+    """The clusters concerning the organisation's country, highest priority first (the
+    dashboard loads this into its page; without scripts it is a page of its own)."""
+    country = own_country(who)
+    ranked = ranking(who.store, who.viewer, who.grant, country, _now(request))
+    groups = clustering.groups(who.store, who.grant)
+    shown: list[dict[str, Any]] = []
+    for cid, score, local in ranked:
+        size = len(clustering.still_visible(who.store, who.grant, groups.get(cid, [])))
+        if size:  # a cluster whose members are all hidden since does not exist here
+            shown.append({"id": cid, "size": size, "priority": score, "concerning": local})
+    who.audit("dashboard-clusters", country or "*", clusters=[c["id"] for c in shown])
+    data: dict[str, Any] = {"country": country or None, "clusters": shown}
+    fragment = request.headers.get("hx-request") and not wants_json(request)
+    return page(request, who, "_top_clusters.html" if fragment else "dashboard_clusters.html", data)

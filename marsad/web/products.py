@@ -1,0 +1,272 @@
+"""Threat assessments, awareness advisories and modus-operandi notices in the web.
+
+Each product is made by its generator in `marsad.products` for the signed-in organisation,
+exactly as `marsad report assessment|advisory|notice --as ORG` makes it: the assessment and
+the notice read through that organisation's grant, the advisory through the public's
+(TLP:CLEAR only). A form with defaults asks for the product; the page shows it with its
+handling banner, and the same product downloads in the generator's formats. Every
+production is audited with what it disclosed; a bad request is answered by the form with
+the problem named (400), never by a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import msgspec
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from marsad.access.policy import Action
+from marsad.exchange.auth import settings_of
+from marsad.model.errors import MarsadError
+from marsad.model.handling import PAP, TLP, Region
+from marsad.products import render
+from marsad.products.advisory import Advisory, build_advisory
+from marsad.products.advisory_text import ADVICE
+from marsad.products.assessment import Assessment
+from marsad.products.assessment_data import GLOBAL, assessment
+from marsad.products.networks import touched
+from marsad.products.notice import Notice, NoticeText, build_notice
+from marsad.products.notice_stix import notice_bundle
+from marsad.products.period import parse_period
+from marsad.web import clustering
+from marsad.web.auth import N_, WebCaller, WebError, clean, page_permit
+from marsad.web.render import page
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[WebCaller, Depends(page_permit(Action.READ))]
+MEDIA = {
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+    "json": "application/json",
+    "stix": "application/stix+json;version=2.1",
+}
+PAGES = ("pdf", "html", "json")  # what the assessment and advisory generators write
+NOTICE_FORMATS = ("pdf", "html", "stix", "json")
+REGIONS = (GLOBAL, *(r.value for r in Region))
+LIMITS = {"title": 200, "method": 4000, "targets": 2000, "tools": 2000, "countermeasures": 4000}
+
+
+def policy_now(request: Request) -> dt.datetime:
+    """Now, on the policy's date (the application's settings decide what today is)."""
+    clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return dt.datetime.combine(settings_of(request).today(), clock.timetz())
+
+
+def last_quarter(today: dt.date) -> str:
+    """The label of the last complete quarter before ``today``."""
+    quarter = (today.month - 1) // 3
+    return f"{today.year - 1}-Q4" if quarter == 0 else f"{today.year}-Q{quarter}"
+
+
+def _param(request: Request, name: str, limit: int = 60) -> str:
+    return clean(request.query_params.get(name) or "")[:limit].strip()
+
+
+def _asked(request: Request) -> bool:
+    return any(k != "format" for k in request.query_params)
+
+
+def _file(body: bytes, fmt: str, stem: str) -> Response:
+    name = f"{stem}.{'stix.json' if fmt == 'stix' else fmt}"
+    return Response(body, media_type=MEDIA[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
+    })  # fmt: skip
+
+
+def _pages(fmt: str, html: Callable[[], str], data: object, stem: str) -> Response:
+    """A product in one of the formats every generator writes: PDF, HTML or its JSON twin."""
+    if fmt == "json":
+        return _file(msgspec.json.encode(data), fmt, stem)
+    text = html()
+    return _file(render.pdf_of(text) if fmt == "pdf" else text.encode(), fmt, stem)
+
+
+def _form(request: Request, who: WebCaller, template: str, data: dict[str, Any],
+          make: Callable[[], Any], key: str) -> Response:  # fmt: skip
+    """The form, and once asked for, the product in the page (or the form with the problem)."""
+    status = 200
+    data.update({key: None, "error": None})
+    if _asked(request):
+        try:
+            data[key] = make()
+        except WebError as exc:
+            data["error"], status = exc.message, exc.status
+    return page(request, who, template, data, status)
+
+
+# -- the threat assessment -------------------------------------------------------------
+
+
+def _assessment_asked(request: Request, who: WebCaller) -> tuple[str, str]:
+    region = _param(request, "region") or who.viewer.region or GLOBAL
+    period = _param(request, "period") or last_quarter(settings_of(request).today())
+    return region, period
+
+
+def _assess(request: Request, who: WebCaller) -> Assessment:
+    region, period = _assessment_asked(request, who)
+    try:
+        made = assessment(who.store, region, parse_period(period), as_org=who.viewer.org_name,
+                          now=policy_now(request))  # fmt: skip
+    except MarsadError as exc:
+        who.audit("report-assessment", f"{region} {period}"[:200], outcome="deny",
+                  reason=str(exc))  # fmt: skip
+        raise WebError(400, str(exc)) from None
+    who.audit("report-assessment", f"{made.region} {made.period.label}",
+              ids=list(made.assertion_ids), via="web")  # fmt: skip
+    return made
+
+
+def _region_name(region: str) -> str:
+    return "Global" if region == GLOBAL else region.replace("-", " ").title()
+
+
+@router.get("/reports/assessment")
+def assessment_page(request: Request, who: Reader) -> Response:
+    """The threat assessment of a region for a period, for the signed-in organisation."""
+    region, period = _assessment_asked(request, who)
+    data: dict[str, Any] = {"region": region, "period": period, "regions": list(REGIONS),
+                            "formats": list(PAGES),
+                            "query": urlencode({"region": region, "period": period})}  # fmt: skip
+    response = _form(request, who, "product_assessment.html", data,
+                     lambda: _assess(request, who), "assessment")  # fmt: skip
+    return response
+
+
+@router.get("/reports/assessment.{fmt}")
+def assessment_file(request: Request, who: Reader, fmt: str) -> Response:
+    """The threat assessment as PDF, self-contained HTML or JSON."""
+    if fmt not in PAGES:
+        raise WebError(404, N_("No such report format."))
+    made = _assess(request, who)
+    stem = f"assessment-{made.region}-{made.period.label.replace('..', '_')}"
+    return _pages(fmt, lambda: render.assessment_html(made), made, stem)
+
+
+# -- the awareness advisory ------------------------------------------------------------
+
+
+def _advisory_asked(request: Request) -> tuple[str, str]:
+    return _param(request, "threat") or next(iter(ADVICE)), _param(request, "examples") or "5"
+
+
+def _advise(request: Request, who: WebCaller) -> Advisory:
+    threat, examples = _advisory_asked(request)
+    try:
+        if not examples.isdigit() or not 0 <= int(examples) <= 50:
+            raise MarsadError(f"examples {examples!r} is not a whole number from 0 to 50")
+        made = build_advisory(who.store, threat, examples=int(examples),
+                              issuer=who.viewer.org_name or "Marsad", now=policy_now(request))  # fmt: skip
+    except MarsadError as exc:
+        who.audit("report-advisory", threat[:100], outcome="deny", reason=str(exc))
+        raise WebError(400, str(exc)) from None
+    who.audit("report-advisory", threat, ids=list(made.assertion_ids), via="web")
+    return made
+
+
+@router.get("/reports/advisory")
+def advisory_page(request: Request, who: Reader) -> Response:
+    """The public awareness advisory on a threat (TLP:CLEAR content only)."""
+    threat, examples = _advisory_asked(request)
+    data: dict[str, Any] = {"threat": threat, "examples": examples, "threats": sorted(ADVICE),
+                            "formats": list(PAGES),
+                            "query": urlencode({"threat": threat, "examples": examples})}  # fmt: skip
+    return _form(request, who, "product_advisory.html", data, lambda: _advise(request, who),
+                 "advisory")  # fmt: skip
+
+
+@router.get("/reports/advisory.{fmt}")
+def advisory_file(request: Request, who: Reader, fmt: str) -> Response:
+    """The advisory as PDF, self-contained HTML or JSON."""
+    if fmt not in PAGES:
+        raise WebError(404, N_("No such report format."))
+    made = _advise(request, who)
+    return _pages(fmt, lambda: render.advisory_html(made), made, f"advisory-{made.threat}")
+
+
+# -- the modus-operandi notice ---------------------------------------------------------
+
+
+def _notice_asked(request: Request) -> dict[str, str]:
+    asked = {name: _param(request, name, limit) for name, limit in LIMITS.items()}
+    return {"cluster": _param(request, "cluster", 20), "tlp": _param(request, "tlp", 20).lower(),
+            "pap": _param(request, "pap", 20).lower(), **asked}  # fmt: skip
+
+
+def _prose(asked: dict[str, str]) -> NoticeText | None:
+    """The analyst's words from the form; None leaves the generator's default text."""
+    lines = [c.strip() for c in asked["countermeasures"].splitlines() if c.strip()]
+    given = [asked[k] for k in ("targets", "tools", "tlp", "pap")] + lines
+    if not asked["method"]:
+        if any(given):
+            raise MarsadError("describe the method: it is required once targets, tools, "
+                              "countermeasures or handling floors are given")  # fmt: skip
+        return None
+    for field, vocab in (("tlp", TLP), ("pap", PAP)):
+        if asked[field] and asked[field] not in {v.value for v in vocab}:
+            raise MarsadError(f"{field} {asked[field]!r} is not one of "
+                              f"{', '.join(v.value for v in vocab)}")  # fmt: skip
+    return NoticeText(method=asked["method"], targets=asked["targets"], tools=asked["tools"],
+                      countermeasures=lines, tlp=asked["tlp"] or None,
+                      pap=asked["pap"] or None)  # fmt: skip
+
+
+def _stored_cluster(who: WebCaller, raw: str) -> int:
+    """The desk's stored cluster holding one of the viewer's clusters (as the clusters pages
+    number them: the id of their oldest member); only the viewer's own clusters resolve."""
+    number = int(raw) if raw.isdigit() and len(raw) < 19 else -1
+    if number not in clustering.groups(who.store, who.grant):
+        raise MarsadError(f"no cluster {raw} among the clusters this organisation may see "
+                          "(see the clusters page)")  # fmt: skip
+    found = touched(who.store, [number])
+    if not found:
+        raise MarsadError(f"cluster {number} is not in the desk's last analysis yet "
+                          "(`marsad analyse` stores the clusters notices are made from)")  # fmt: skip
+    return found[0]
+
+
+def _notice(request: Request, who: WebCaller) -> tuple[Notice, Callable[[], bytes]]:
+    asked = _notice_asked(request)
+    try:
+        if not asked["cluster"]:
+            raise MarsadError(
+                "name the cluster the notice describes (its number on the clusters page)"
+            )
+        text = _prose(asked)
+        cluster = _stored_cluster(who, asked["cluster"])
+        made, views, rels = build_notice(who.store, cluster, str(who.viewer.org_name),
+                                         text=text, title=asked["title"] or None,
+                                         now=policy_now(request))  # fmt: skip
+    except MarsadError as exc:
+        who.audit("report-notice", asked["cluster"], outcome="deny", reason=str(exc))
+        raise WebError(400, str(exc)) from None
+    who.audit("report-notice", str(made.cluster), ids=list(made.assertion_ids), via="web")
+    return made, lambda: notice_bundle(made, views, rels)
+
+
+@router.get("/reports/notice")
+def notice_page(request: Request, who: Reader) -> Response:
+    """The modus-operandi notice of a cluster, issued by the signed-in organisation."""
+    asked = _notice_asked(request)
+    query = urlencode({k: v for k, v in asked.items() if v})
+    data: dict[str, Any] = {**asked, "formats": list(NOTICE_FORMATS), "query": query,
+                            "tlps": [t.value for t in TLP], "paps": [p.value for p in PAP],
+                            "shown": 300}  # fmt: skip
+    return _form(request, who, "product_notice.html", data,
+                 lambda: _notice(request, who)[0], "notice")  # fmt: skip
+
+
+@router.get("/reports/notice.{fmt}")
+def notice_file(request: Request, who: Reader, fmt: str) -> Response:
+    """The notice as PDF, self-contained HTML, STIX 2.1 bundle or JSON."""
+    if fmt not in NOTICE_FORMATS:
+        raise WebError(404, N_("No such report format."))
+    made, bundle = _notice(request, who)
+    if fmt == "stix":
+        return _file(bundle(), fmt, f"notice-{made.cluster}")
+    return _pages(fmt, lambda: render.notice_html(made), made, f"notice-{made.cluster}")
