@@ -94,7 +94,7 @@ def setup(folder: Path, rows: int, n_orgs: int, seed: int) -> tuple[Store, int, 
     tlds = [c.lower() for c in codes] + ["com", "org", "net"] * 10
     listed = values(rng, rows, tlds)
     report = ingest(store, ("\n".join(listed) + "\n").encode(), source="Feed Partner",
-                    threat_type=ThreatType.PHISHING)  # fmt: skip
+                    threat_type=ThreatType.PHISHING, analyse=False)  # fmt: skip
     assert report.status == "ingested", report
     tokens = ['[]', '["members"]', '["region:asia-south-pacific"]', '["region:europe"]',
               *(orjson.dumps([f"org:{n}"]).decode() for n in names[:5])]  # fmt: skip

@@ -47,7 +47,8 @@ def load(path: Path, n: int) -> str:
         raw = "\n".join(_ip(i) for i in range(k * third, (k + 1) * third)).encode()
         handling = Handling(tlp=tlp, releasable_to=Releasability.from_tokens(list(to)))
         ingest(store, raw, source="PhishGuard", threat_type=ThreatType.C2,
-               defaults=SubmissionDefaults(handling=handling, tlp_floor=tlp))  # fmt: skip
+               defaults=SubmissionDefaults(handling=handling, tlp_floor=tlp),
+               analyse=False)  # fmt: skip
     identity.add_user(store, "bench", "Fiji CCU", Role.ANALYST, None)
     token, _ = identity.create_token(store, "bench")
     store.close()

@@ -193,6 +193,7 @@ def marsad_e2e(raw: bytes, feed: Feed, directory: Path, repeat: int) -> tuple[Ti
             fmt=feed.marsad_format,
             filename=feed.filename,
             now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+            analyse=False,  # the ingest alone, as IntelMQ's parser does no clustering
         )
         took = _since(start)
         store.close()

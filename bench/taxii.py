@@ -78,7 +78,8 @@ def build(path: Path, n: int) -> tuple[str, float]:
             raw = "".join(f"h{done + i}.{tlp.rank}-x{i % 997}.com\n" for i in range(lo, hi))
             report = ingest(store, raw.encode(), source="Feed Partner", fmt="list",
                             threat_type=ThreatType.PHISHING,
-                            defaults=SubmissionDefaults(handling=handling))  # fmt: skip
+                            defaults=SubmissionDefaults(handling=handling),
+                            analyse=False)  # fmt: skip
             assert report.accepted == hi - lo, report
         done += count
     seconds = time.perf_counter() - started

@@ -23,6 +23,7 @@ from marsad.analysis.graph import Clustering
 from marsad.analysis.infrastructure import Graph, members
 from marsad.enrich.geo import country_codes
 from marsad.model.observable import parse_ref
+from marsad.store.analysis_state import forget
 from marsad.store.schema import (
     assertions,
     cluster_members,
@@ -61,11 +62,15 @@ class Hop(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def save(store: Store, graph: Graph, found: Clustering) -> int:
-    """Replace the stored clusters with this run's; returns how many were stored."""
+    """Replace the stored clusters with this run's; returns how many were stored.
+
+    The analysis state is dropped with them: the next `marsad analyse` is a full one.
+    """
     groups = members(graph, found)
     node_of = {ref: int(i) for ref, i in zip(graph.refs, graph.ids.tolist(), strict=True)}
     now = dt.datetime.now(dt.UTC)
     with store.engine.begin() as conn:
+        forget(conn)
         conn.execute(delete(cluster_members))
         conn.execute(delete(clusters))
         if groups:

@@ -89,7 +89,7 @@ def load_graph(store: Store, grant: Grant) -> Graph:
     used = asserted | {a for a, _, _ in pairs} | {b for _, b, _ in pairs}
     for oid, typ, value in obs:
         if typ == "url" and oid in used:
-            host = _host(value)
+            host = url_host(value)
             for ref in (f"domain:{host}", f"ipv4:{host}", f"ipv6:{host}"):
                 target = by_ref.get(ref)
                 if target is not None and target in used:
@@ -111,7 +111,8 @@ def load_graph(store: Store, grant: Grant) -> Graph:
     )
 
 
-def _host(url: str) -> str:
+def url_host(url: str) -> str:
+    """The host a URL is linked to ('' when it has none)."""
     try:
         return urlsplit(url).hostname or ""
     except ValueError:

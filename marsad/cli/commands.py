@@ -119,6 +119,14 @@ def ingest_command(
     strict: Annotated[
         bool, typer.Option("--strict", help="Reject the whole submission on any bad record.")
     ] = False,
+    no_analyse: Annotated[
+        bool,
+        typer.Option(
+            "--no-analyse",
+            help="Leave the clusters as they are (default: update them incrementally, "
+            "unless $MARSAD_ANALYSE_AFTER_INGEST is 0).",
+        ),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -147,6 +155,7 @@ def ingest_command(
             strict=strict,
             threat_type=threat_type,
             column_map=mapping,
+            analyse=False if no_analyse else None,
         )
         reports.append(report)
         _audit_submission(store, source, report)
@@ -244,6 +253,10 @@ def _print_report(r: ParseReport) -> None:
     )
     if r.error:
         err.print(f"[red]error:[/] {r.filename}: {r.error}")
+    if r.analysis_error:  # the submission is in all the same
+        err.print(f"[yellow]warning:[/] {r.analysis_error}")
+    elif r.analysis:
+        out.print(f"  {r.analysis}")
     if r.rejections:
         table(None, ["where", "why"], [(x.location, x.reason) for x in r.rejections])
         if r.rejected > len(r.rejections):
@@ -519,9 +532,7 @@ def demo(
     json: JsonOption = False,
 ) -> None:
     """Create an instance if needed, load the deterministic demo world and print a summary."""
-    from marsad.access.policy import EVERYTHING
-    from marsad.analysis.clusters import save as save_clusters
-    from marsad.analysis.infrastructure import clusters_of, load_graph
+    from marsad.analysis.incremental import analyse
     from marsad.demo.accounts import ensure_accounts
     from marsad.demo.load import load_world
     from marsad.demo.watchlists import ensure_watchlists
@@ -533,8 +544,7 @@ def demo(
     result = load_world(store, seed=seed, scale=scale, console=None if json else err)
     data = store.summary()
     accounts = ensure_accounts(store)
-    graph = load_graph(store, EVERYTHING)
-    clusters = save_clusters(store, graph, clusters_of(graph))
+    clusters = analyse(store, full=True).clusters
     watched = ensure_watchlists(store)
     runs = alerting.run(store, context=alerting.Context(deliver=False))
     alerts = sum(r.raised for r in runs)

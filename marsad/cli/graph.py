@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import typer
@@ -43,34 +42,39 @@ def analyse(
         int,
         typer.Option("--hub-communities", help="A hub's neighbours span this many communities."),
     ] = HubRule().min_communities,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Recompute everything instead of what changed since the last run."
+        ),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Build the infrastructure graph, prune hubs, cluster it and store the clusters."""
+    """Bring the clusters up to date with what arrived since the last run.
+
+    Reads only the rows above the last run's watermarks, prunes hubs, relabels only the
+    components the new edges reach and stores the clusters that changed.
+    """
+    from marsad.analysis.incremental import analyse as run_analysis
+
     store = instance.open_store(db)
-    started = time.perf_counter()
-    viewer, grant = acting(store, None)
-    graph = load_graph(store, grant)
-    found = clusters_of(graph, rule=HubRule(min_communities=min_communities))
-    count = cl.save(store, graph, found)
-    hubs = [graph.refs[i] for i in found.hubs.nonzero()[0]]
-    audit.record(store, viewer, "analyse", "clusters", details={"clusters": count})
-    result = {
-        "nodes": len(graph.ids),
-        "edges": len(graph.src),
-        "clusters": count,
-        "hubs_pruned": hubs,
-        "seconds": round(time.perf_counter() - started, 2),
-    }
+    viewer, _ = acting(store, None)
+    run = run_analysis(store, full=full, rule=HubRule(min_communities=min_communities))
+    audit.record(store, viewer, "analyse", "clusters",
+                 details={"mode": run.mode, "clusters": run.clusters, "created": run.created,
+                          "changed": run.changed, "removed": run.removed})  # fmt: skip
     if json:
-        emit_json(result)
+        emit_json(run)
         return
-    out.print(
-        f"{count:,} clusters from {len(graph.ids):,} observables and {len(graph.src):,} edges "
-        f"in {result['seconds']}s; {len(hubs)} hubs pruned"
-    )
-    if hubs:
-        table("Hubs (link operations, not part of any)", ["value"], [(h,) for h in hubs[:30]])
+    out.print(run.summary())
+    if run.mode != "unchanged":
+        out.print(
+            f"{run.nodes:,} observables, {run.edges:,} edges; {len(run.hubs_pruned)} hubs pruned"
+        )
+    if run.hubs_pruned:
+        table("Hubs (link operations, not part of any)", ["value"],
+              [(h,) for h in run.hubs_pruned[:30]])  # fmt: skip
 
 
 @cluster_app.command("list")

@@ -63,6 +63,7 @@ def load_world(store: Store, *, seed: int, scale: float, console: Console | None
                 defaults=SubmissionDefaults(handling=sub.handling),
                 threat_type=sub.threat_type,
                 now=when,
+                analyse=False,  # the world is analysed once, at the end
             )
             records += report.records
             rejected += report.rejected

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,8 @@ Progress = Callable[[str, int], None]
 """Called with a phase name and a running count while a submission is processed."""
 
 REPORTED_REJECTIONS = 50
+ANALYSE_SETTING = "MARSAD_ANALYSE_AFTER_INGEST"
+"""Set to 0 (false, no, off) to leave the clusters alone after each ingest."""
 
 
 class ParseReport(msgspec.Struct, kw_only=True):
@@ -55,6 +58,8 @@ class ParseReport(msgspec.Struct, kw_only=True):
     error: str | None = None
     seconds: float = 0.0
     rejections: list[RejectionRow] = msgspec.field(default_factory=list)
+    analysis: str | None = None  # what the incremental analysis after ingest did
+    analysis_error: str | None = None  # why it failed (the submission is in all the same)
 
 
 def ingest(
@@ -70,8 +75,14 @@ def ingest(
     column_map: dict[str, str] | None = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    analyse: bool | None = None,
 ) -> ParseReport:
-    """Ingest one submission atomically and idempotently; return its parse report."""
+    """Ingest one submission atomically and idempotently; return its parse report.
+
+    Once it is in, the clusters are brought up to date incrementally unless ``analyse``
+    is False (None: the `ANALYSE_SETTING` environment variable, on by default); a failing
+    analysis is logged and reported in the report, never undoes the ingest.
+    """
     started = time.perf_counter()
     org = store.org(source)
     agreement = agreement_of(store, org.id)
@@ -193,7 +204,19 @@ def ingest(
         for loc, reason, raw_text in batch.rejections[:REPORTED_REJECTIONS]
     ]
     report.seconds = time.perf_counter() - started
+    if report.status == "ingested" and analyse_after_ingest(analyse):
+        from marsad.analysis.incremental import after_ingest  # analysis comes after ingest
+
+        run, report.analysis_error = after_ingest(store)
+        report.analysis = run.summary() if run is not None else None
     return report
+
+
+def analyse_after_ingest(choice: bool | None = None) -> bool:
+    """Whether an ingest updates the clusters: the caller's choice, else the setting."""
+    if choice is not None:
+        return choice
+    return os.environ.get(ANALYSE_SETTING, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def _receive_beside(store: Store, **submission: Any) -> Future[int]:

@@ -286,6 +286,26 @@ cluster_members = Table(
     Index(None, "cluster_id"),
 )
 
+analysis_state = Table(
+    "analysis_state",
+    metadata,
+    # What the last `marsad analyse` covered, so the next one reads only what came after (0008).
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),  # one row: 1
+    Column("run", Integer, nullable=False),  # bumped by each run: two runs never both write
+    Column("mode", String(20), nullable=False),  # full | incremental
+    Column("rule", Text, nullable=False),  # JSON of the hub rule the clusters were made with
+    # Highest ids analysed, and on PostgreSQL how many rows lay at or below them (a difference
+    # later means rows were committed out of id order: the next run is a full one).
+    Column("submission_id", Id, nullable=False),
+    Column("assertion_id", Id, nullable=False),
+    Column("relationship_id", Id, nullable=False),
+    Column("observable_id", Id, nullable=False),
+    Column("assertions", BigInteger, nullable=False),
+    Column("relationships", BigInteger, nullable=False),
+    Column("graph", LargeBinary, nullable=False),  # the analysed graph and its labels (.npz)
+    Column("analysed_at", DateTime(timezone=True), nullable=False),
+)
+
 watchlists = Table(
     "watchlists",
     metadata,

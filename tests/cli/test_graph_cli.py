@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.cli.test_cli import Marsad
@@ -43,3 +45,29 @@ def test_the_demo_units_watch_their_country_and_see_its_alerts(demo: Marsad) -> 
         assert alert["org"] == fiji
         assert set(alert["reasons"]) <= {"country:FJ", "cctld:fj"}, alert
         assert alert["evidence"]
+
+
+def test_ingest_updates_the_clusters_incrementally_and_a_full_run_agrees(
+    demo: Marsad, tmp_path: Path
+) -> None:
+    idle = demo.json("analyse")  # `marsad demo` analysed the world at its end
+    assert idle["mode"] == "unchanged" and idle["clusters"] > 5 and idle["hubs_pruned"]
+    top = demo.json("cluster", "list", "--limit", "1")[0]
+    members = demo.json("cluster", "show", str(top["id"]))["cluster"]["members"]
+    host = next(m for m in members if m.startswith("domain:"))[len("domain:") :]
+    feed = tmp_path / "one.txt"
+    feed.write_text(f"http://{host}/fresh-login\n")
+    source = ("--source", "PhishGuard Labs", "--threat-type", "phishing")
+    done = demo.run("ingest", str(feed), *source)
+    assert "analysis incremental" in done.stdout and "1 changed" in done.stdout, done.stdout
+    grown = demo.json("cluster", "show", str(top["id"]))["cluster"]["members"]
+    assert set(grown) == set(members) | {f"url:http://{host}/fresh-login"}
+    later = tmp_path / "two.txt"
+    later.write_text(f"http://{host}/second-login\n")
+    done = demo.run("ingest", str(later), *source, "--no-analyse")
+    assert "analysis" not in done.stdout
+    full = demo.json("analyse", "--full")
+    assert (full["mode"], full["created"], full["changed"], full["removed"]) == ("full", 0, 1, 0)
+    again = demo.json("analyse", "--full")
+    assert (again["created"], again["changed"], again["removed"]) == (0, 0, 0)
+    assert again["unchanged"] == again["clusters"] == full["clusters"]
