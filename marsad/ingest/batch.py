@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -193,11 +192,6 @@ def _handling_row(hid: int, h: Handling, date: Callable[[dt.date | None], Any]) 
     )
 
 
-@lru_cache(maxsize=262144)
-def _registered(host: str) -> str | None:
-    return registered_domain(host)
-
-
 def domain_of(type_: ObservableType, value: str) -> str | None:
     """Registered domain of a domain, a URL's host or an e-mail's domain (None for IP hosts)."""
     if type_ is ObservableType.DOMAIN:
@@ -211,7 +205,7 @@ def domain_of(type_: ObservableType, value: str) -> str | None:
         host = value.rpartition("@")[2]
     if not host or host[-1].isdigit():
         return None
-    return _registered(host)
+    return registered_domain(host)  # cached there: hosts repeat in feeds
 
 
 class _Profiles:

@@ -122,7 +122,7 @@ def has_known_suffix(domain: str) -> bool:
     return _known_tld(domain[domain.rfind(".") + 1 :])
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def registered_domain(domain: str) -> str | None:
     """The registered domain (eTLD+1) of a domain; None for a bare public suffix or an IP.
 
