@@ -9,6 +9,7 @@ visible assertion about it, or a visible relationship naming it:
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,6 +72,28 @@ def _url_links(urls: Iterable[str], inside: set[str]) -> list[Link]:
         for host in host_refs(url)
         if host in inside
     ]
+
+
+def hub_order(refs: Sequence[str], links: Sequence[Link]) -> list[str]:
+    """The refs breadth first from the best-linked node, so each hub's leaves sit together
+    (the page's ring layout keeps this order within a ring); unlinked refs last."""
+    near: dict[str, list[str]] = {r: [] for r in refs}
+    for k in links:
+        if k.source in near and k.target in near:
+            near[k.source].append(k.target)
+            near[k.target].append(k.source)
+    seen: dict[str, None] = {}
+    for root in sorted(refs, key=lambda r: -len(near[r])):
+        if root in seen:
+            continue
+        seen[root] = None
+        queue = deque([root])
+        while queue:
+            for nxt in sorted(near[queue.popleft()], key=lambda r: -len(near[r])):
+                if nxt not in seen:
+                    seen[nxt] = None
+                    queue.append(nxt)
+    return list(seen)
 
 
 def _rel_query() -> Any:
