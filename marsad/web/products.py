@@ -122,10 +122,6 @@ def _assess(request: Request, who: WebCaller) -> Assessment:
     return made
 
 
-def _region_name(region: str) -> str:
-    return "Global" if region == GLOBAL else region.replace("-", " ").title()
-
-
 @router.get("/reports/assessment")
 def assessment_page(request: Request, who: Reader) -> Response:
     """The threat assessment of a region for a period, for the signed-in organisation."""
@@ -133,9 +129,8 @@ def assessment_page(request: Request, who: Reader) -> Response:
     data: dict[str, Any] = {"region": region, "period": period, "regions": list(REGIONS),
                             "formats": list(PAGES),
                             "query": urlencode({"region": region, "period": period})}  # fmt: skip
-    response = _form(request, who, "product_assessment.html", data,
-                     lambda: _assess(request, who), "assessment")  # fmt: skip
-    return response
+    return _form(request, who, "product_assessment.html", data,
+                 lambda: _assess(request, who), "assessment")  # fmt: skip
 
 
 @router.get("/reports/assessment.{fmt}")
