@@ -25,7 +25,6 @@ from marsad.formats import stix_vocab as V
 from marsad.ingest.pipeline import ingest
 from marsad.model.handling import TLP
 from marsad.store import writer
-from marsad.store.bulk import as_utc
 from marsad.store.store import Store
 from tests.conftest import NOW
 
@@ -179,8 +178,9 @@ QUERIES = {
 def _text(value: Any) -> str:
     if isinstance(value, str) and _TIMESTAMP.match(value):  # SQLite's text for a timestamp
         value = dt.datetime.fromisoformat(value)
-    if isinstance(value, dt.datetime):
-        return str(as_utc(value).isoformat())
+    if isinstance(value, dt.datetime):  # SQLite's are naive UTC, PostgreSQL's aware
+        utc = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return utc.isoformat()
     if isinstance(value, bool):
         return str(int(value))
     return "" if value is None else str(value)
