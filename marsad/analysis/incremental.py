@@ -62,10 +62,15 @@ class Run(msgspec.Struct, frozen=True, kw_only=True):
         """One line for people."""
         if self.mode == "unchanged":
             return f"analysis: nothing new since the last run ({self.clusters:,} clusters kept)"
-        how = f"full ({self.reason})" if self.mode == "full" else "incremental"
+        if self.mode == "full":
+            what = f"full ({self.reason}): {self.edges:,} edges, {self.nodes:,} values"
+        else:
+            what = (
+                f"incremental: {self.edges_added:,} edges and {self.nodes_added:,} values added, "
+                f"{self.components_touched:,} components touched"
+            )
         return (
-            f"analysis {how}: {self.edges_added:,} edges and {self.nodes_added:,} values added, "
-            f"{self.components_touched:,} components touched; clusters {self.created:,} created, "
+            f"analysis {what}; clusters {self.created:,} created, "
             f"{self.changed:,} changed, {self.removed:,} removed, {self.unchanged:,} unchanged "
             f"({self.clusters:,} in all) in {self.seconds:.2f}s"
         )
