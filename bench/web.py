@@ -4,7 +4,8 @@ Run after `make demo SERVE=0` (MARSAD_HOME selects another instance). Requests g
 the whole application in process (routing, session, policy, SQL, templates) as a signed-in
 demo user, over Starlette's test client; the peer measured in the same run is the REST
 API's lookup of the same value, so the ratio shows what a page adds to the data it reads.
-Target: every page under 300 ms.
+Target: every page under 300 ms. The product pages (advisory, notice, assessment) produce
+their product on every request and are timed with fewer requests; they have no target.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--user", default="admin")
     parser.add_argument("-n", type=int, default=30)
+    parser.add_argument("--products", type=int, default=5, help="Requests per product page.")
+    parser.add_argument("--period", default="2026-10", help="The assessment's period.")
     args = parser.parse_args()
     store = instance.open_store()
     client = TestClient(create_app(store), base_url="https://bench")
@@ -59,6 +62,7 @@ def main() -> None:
     typical = clusters[len(clusters) // 2] if clusters else None
     pages = {
         "dashboard": "/",
+        "dashboard: top clusters": "/dashboard/clusters",
         "search (one value)": f"/search?q={member['value']}",
         "search (100 values)": "/search?q=" + "%0A".join(values),
         "observable": f"/observables/{member['type']}/{member['value']}",
@@ -72,6 +76,15 @@ def main() -> None:
         "submissions": "/submissions",
         "audit log": "/admin/audit",
     }
+    products = {  # heavier: fewer requests (each production is audited and reads a period)
+        "advisory (form)": "/reports/advisory",
+        "advisory": "/reports/advisory?threat=phishing",
+        "notice (form)": "/reports/notice",
+        **({f"notice, cluster of {typical['size']}": f"/reports/notice?cluster={typical['id']}"}
+           if typical else {}),
+        "assessment (form)": "/reports/assessment",
+        "assessment, one month": f"/reports/assessment?period={args.period}",
+    }  # fmt: skip
     secret, _ = identity.create_token(store, args.user, label="bench/web.py", days=1)
     peer = _times(client, f"/api/v1/lookup?value={member['value']}", args.n,
                   {"Authorization": f"Bearer {secret}"})  # fmt: skip
@@ -85,6 +98,12 @@ def main() -> None:
         t = _times(client, path, args.n)
         p50 = statistics.median(t)
         print(f"{name:28} {p50:8.1f} {_p99(t):8.1f} {p50 / peer_p50:13.1f}x")
+    for name, path in products.items():
+        t = _times(client, path, args.products)
+        p50 = statistics.median(t)
+        print(
+            f"{name:28} {p50:8.1f} {max(t):8.1f} {p50 / peer_p50:13.1f}x  (max of {args.products})"
+        )
 
 
 def _p99(values: list[float]) -> float:
