@@ -48,6 +48,13 @@ def agreement_of(store: Store, org_id: int) -> Handling | None:
     return None if raw is None else msgspec.json.decode(raw, type=Handling)
 
 
+def all_agreements(store: Store) -> dict[int, Handling]:
+    """Every organisation's agreement by organisation id, in one read (the hub's overview)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(agreements.c.org_id, agreements.c.defaults)).all()
+    return {int(r.org_id): msgspec.json.decode(r.defaults, type=Handling) for r in rows}
+
+
 def set_agreement(
     store: Store, org: str, handling: Handling, actor: Viewer, user: str | None = None
 ) -> Handling:

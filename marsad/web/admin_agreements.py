@@ -1,5 +1,5 @@
 """The sharing agreement of the organisation one acts for: shown to its members, set by its
-administrator.
+administrator (the hub's administrators also see every organisation's).
 
 A private partner's agreement, or a unit's defaults for its own submissions, is the floor
 of its data's handling (`marsad.access.agreements`): each submission may ask for stricter,
@@ -31,6 +31,7 @@ from marsad.model.handling import (
     parse_pap,
     parse_tlp,
 )
+from marsad.model.organisation import OrgKind
 from marsad.web.admin_forms import FieldErrors, Form, Posted
 from marsad.web.auth import N_, WebCaller, page_permit
 from marsad.web.render import page
@@ -57,10 +58,21 @@ def _values(h: Handling) -> dict[str, Any]:
             "retain_until": h.retain_until.isoformat() if h.retain_until else ""}  # fmt: skip
 
 
+def _overview(who: WebCaller) -> list[dict[str, Any]] | None:
+    """Every organisation's agreement, for the hub's administrators (whom partners sign with)."""
+    if who.viewer.kind != OrgKind.HUB or not may(who.viewer, Action.ADMINISTER):
+        return None
+    found = stewardship.all_agreements(who.store)
+    return [{"org": o.name, "kind": o.kind.value, "agreement": found[o.id],
+             "recipients": found[o.id].releasable_to.tokens()}
+            for o in who.store.list_orgs() if o.id in found]  # fmt: skip
+
+
 def _data(who: WebCaller, values: dict[str, Any] | None, errors: dict[str, str]) -> dict[str, Any]:
     org = who.store.org(_org(who))
     agreement = stewardship.agreement_of(who.store, org.id)
     return {
+        "overview": _overview(who),
         "org": org.name, "kind": org.kind.value, "agreement": agreement,
         "recipients": agreement.releasable_to.tokens() if agreement else [],
         "may_edit": may(who.viewer, Action.ADMINISTER),

@@ -17,7 +17,8 @@ from marsad.access.agreements import AgreementViolation
 from marsad.access.policy import Role
 from marsad.ingest.batch import submission_defaults
 from marsad.ingest.pipeline import ingest
-from marsad.model.handling import Handling
+from marsad.model.handling import TLP, Handling
+from marsad.model.organisation import make_organisation
 from marsad.products import alert_store, alerting
 from marsad.store.schema import api_tokens
 from tests.web.conftest import DESK, FIJI, PASSWORD, PG, Browser, WebWorld
@@ -222,6 +223,22 @@ def test_nobody_sets_another_organisations_agreement_even_by_forging_the_form(
                                                          "org": FIJI, "organisations": ""})  # fmt: skip
     assert own.status_code == 200  # its own, yes
     assert stewardship.agreement_of(store, store.org(FIJI).id) is not None
+
+
+def test_the_hubs_administrators_see_every_agreement_others_only_their_own(
+    browser: Browser, admins: WebWorld
+) -> None:
+    store = admins.store
+    store.add_org(make_organisation("Global Hub", "hub", None, None))
+    identity.add_user(store, "global.admin", "Global Hub", Role.ADMINISTRATOR, PASSWORD)
+    stewardship.set_agreement(store, PG, Handling(tlp=TLP.RED), store.viewer(PG))
+    _as(browser, "global.admin")
+    overview = browser.client.get("/admin/agreements", params={"format": "json"}).json()
+    assert [(o["org"], o["agreement"]["tlp"]) for o in overview["overview"]] == [(PG, "red")]
+    assert "Agreements of every organisation" in browser.client.get("/admin/agreements").text
+    _as(browser, "hub.admin")  # ASP Desk's administrator: a desk, not the hub
+    mine = browser.client.get("/admin/agreements", params={"format": "json"}).json()
+    assert mine["overview"] is None and mine["org"] == DESK and mine["agreement"] is None
 
 
 # -- watchlists -------------------------------------------------------------------------------
