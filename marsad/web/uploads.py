@@ -20,6 +20,7 @@ from marsad.ingest.pipeline import ingest
 from marsad.model.errors import MarsadError
 from marsad.model.handling import HandlingError
 from marsad.model.records import ThreatType
+from marsad.products import alerting
 from marsad.store import reads
 from marsad.web.auth import N_, WebCaller, page_permit
 from marsad.web.i18n import gettext
@@ -86,6 +87,8 @@ async def upload(request: Request, who: Submitter) -> Response:
         data = await run_in_threadpool(_list_data, who, None)
         data["error"] = gettext(who.lang)(str(exc))
         return page(request, who, "submissions.html", data, status=422)
+    if report.status == "ingested":  # alerts for the organisations watching, as the API does
+        await run_in_threadpool(alerting.evaluate_quietly, who.store, report.submission_id)
     await run_in_threadpool(
         who.audit, "submit", name or "-", submission=report.submission_id, status=report.status,
         sha256=report.sha256, accepted=report.accepted, rejected=report.rejected, via="web",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from babel.messages.pofile import read_po
 
 from marsad.access import audit
+from marsad.products import alert_store
 from marsad.web.i18n import LOCALE_DIR
 from tests.conftest import DATA
 from tests.web.conftest import GREEN_HOST, PG, RED_VALUE, Browser, WebWorld
@@ -67,6 +68,21 @@ def test_upload_shows_the_parse_report(browser: Browser, web_world: WebWorld) ->
     empty = browser.client.post("/submissions", data={"csrf_token": token},
                                 files={"file": ("x.txt", b"")})  # fmt: skip
     assert empty.status_code == 422 and "empty" in empty.text
+
+
+def test_a_web_upload_raises_the_alerts_of_those_watching(
+    browser: Browser, web_world: WebWorld
+) -> None:
+    alert_store.add_entry(web_world.store, "Fiji CCU", "domain", "watched-shop.example.com")
+    browser.sign_in("fiji.officer")
+    token = browser.csrf("/submissions")
+    response = browser.client.post(
+        "/submissions", data={"csrf_token": token, "format": "auto", "tlp": "green"},
+        files={"file": ("list.txt", b"login.watched-shop.example.com\n", "text/plain")},
+    )  # fmt: skip
+    assert response.status_code == 200 and "Parse report" in response.text
+    inbox = browser.client.get("/alerts")
+    assert "login.watched-shop.example.com" in inbox.text
 
 
 def test_read_only_users_get_no_upload_form(browser: Browser) -> None:
