@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 import orjson
-from sqlalchemy import Connection, and_, insert, select, text
+from sqlalchemy import Connection, insert, select, text
 
 from marsad.access.policy import Viewer
 from marsad.store.bulk import as_utc
@@ -164,7 +164,7 @@ def entries(
     ]
     if since is not None:
         conds.append(c.at >= since)
-    query = select(audit_log).where(and_(*conds)).order_by(c.id.desc()).limit(limit)
+    query = select(audit_log).where(*conds).order_by(c.id.desc()).limit(limit)
     with store.engine.connect() as conn:
         return [_entry(r) for r in conn.execute(query)]
 
