@@ -74,6 +74,7 @@ def main() -> None:
         page.fill("#password", args.password)
         page.click("button[type=submit]")
         page.wait_for_url(f"{base}/")
+        page.locator("#top-clusters-table").wait_for(timeout=120_000)  # loaded after the page
         shot("dashboard")
         listed = page.request.get(f"{base}/clusters?format=json").json()["clusters"]
         sized = [c for c in listed if 12 <= c["size"] <= 80] or listed
@@ -92,6 +93,7 @@ def main() -> None:
         page.goto(f"{base}/submissions")
         shot("submissions")
         page.goto(f"{base}/lang/ar?next=/")
+        page.locator("#top-clusters-table").wait_for(timeout=120_000)
         shot("dashboard-ar")
         page.goto(f"{base}/lang/en?next=/")
         unit = browser.new_page(viewport={"width": 1400, "height": 900})  # a national unit
