@@ -146,8 +146,10 @@ def ingest(
         if strict:  # nothing is written before every record is known to be good
             builder.add(records)
             batch = builder.finish()
-        # otherwise rows are written while records are parsed: one transaction all the same
-        with store.engine.begin() as conn, gc_paused():  # millions of rows, none cyclic
+        # otherwise rows are written while records are parsed: one transaction all the same,
+        # building millions of rows (none cyclic); once it is committed, copying it from the
+        # WAL into the database file goes on beside the caller, as for the raw bytes
+        with checkpoint_later(store.engine), store.engine.begin() as conn, gc_paused():
             if not strict:
                 batch, counts = write_stream(
                     conn, d, records, builder, submission_id=sub_id, source_org_id=org.id
