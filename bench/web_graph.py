@@ -14,7 +14,9 @@ off. Then, signed in as Fiji CCU's officer in Chromium (Playwright, /usr/bin/chr
   and the share spent after the JSON arrived (parse, layout, first frame);
 - relayout of the whole view: the layout graph.js picks above 300 nodes (rings by
   degree) against ``grid``, the peer, and ``cose`` on 300 and 1,000 nodes (why it stops at 300);
-- one zoom, one pan and one edge-type filter toggle: from the call to the next frame drawn;
+- a full redraw; one zoom after a pause (a full redraw too) and the later steps of a zoom
+  gesture (the texture Cytoscape keeps while the view moves); one pan; one edge-type filter
+  toggle: each from the call to the next frame drawn;
 - an expand: an address's 100 neighbours taken out of the view, then added back through
   ``/graph/neighbours`` (fetch, add, place, frame), and the route alone on that address;
 - the whole view exported as STIX 2.1 (``POST /graph/stix``): time and bytes.
@@ -25,6 +27,7 @@ off. Then, signed in as Fiji CCU's officer in Chromium (Playwright, /usr/bin/chr
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -96,9 +99,19 @@ TIMED = """async ([action, arg]) => {
   const frame = () => new Promise(r => cy.one('render', () => requestAnimationFrame(() => r())));
   const t0 = performance.now();
   if (action === 'zoom') { const done = frame(); cy.zoom({level: cy.zoom() * arg, renderedPosition: {x: 300, y: 200}}); await done; }
+  if (action === 'gesture') {  // a wheel gesture: arg steps one frame apart; the later ones
+    const steps = [];
+    for (let k = 0; k < arg; k++) {
+      const t = performance.now(); const done = frame();
+      cy.zoom({level: cy.zoom() * (k % 2 ? 1.1 : 0.9), renderedPosition: {x: 300, y: 200}});
+      await done; steps.push(performance.now() - t);
+    }
+    return steps;
+  }
+  if (action === 'redraw') { const done = frame(); cy.forceRender(); await done; }
   if (action === 'pan') { const done = frame(); cy.panBy({x: arg, y: arg / 2}); await done; }
   if (action === 'filter') { const s = document.getElementById('edge-type'); const done = frame(); s.value = arg; s.dispatchEvent(new Event('change')); await done; }
-  if (action === 'layout') { cy.layout(arg === 'page' ? g.layoutFor(cy.nodes().length) : arg).run(); await frame(); }
+  if (action === 'layout') { cy.layout(arg === 'page' ? g.layoutFor(cy.nodes().length, false) : arg).run(); await frame(); }
   if (action === 'cose') {
     const part = cy.nodes().slice(0, arg); const sub = part.union(part.edgesWith(part));
     const t1 = performance.now(); sub.layout({name: 'cose', animate: false}).run(); return performance.now() - t1;
@@ -137,7 +150,10 @@ def main() -> None:
     started = time.perf_counter()
     served = serve_planted(path, plant_network(args.nodes, args.ips))
     base = next(served)
-    print(f"planted and served in {time.perf_counter() - started:.1f} s: {base}")
+    print(
+        f"planted and served in {time.perf_counter() - started:.1f} s: {base}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
@@ -189,10 +205,16 @@ def main() -> None:
         )
         for n in (300, 1000):
             print(f"relayout: cose on {n:,} nodes {_ms(timed('cose', n, 1))}")
+        redraw = timed("redraw", None)
         zoom = [t for k in range(args.runs) for t in timed("zoom", 1.25 if k % 2 else 0.8, 1)]
+        steps = [t for g in timed("gesture", 6, 3) for t in g[1:]]
+        print(
+            f"full redraw {_ms(redraw)}   zoom, first step after a pause {_ms(zoom)}   "
+            f"zoom, later steps of a gesture {_ms(steps)}"
+        )
         pan = [t for k in range(args.runs) for t in timed("pan", 60 if k % 2 else -60, 1)]
         flt = [t for k in range(args.runs) for t in timed("filter", "url-host" if k % 2 == 0 else "", 1)]  # fmt: skip
-        print(f"zoom {_ms(zoom)}   pan {_ms(pan)}   filter toggle {_ms(flt)}")
+        print(f"pan {_ms(pan)}   filter toggle {_ms(flt)}")
         hub = "ipv4:198.18.0.1"
         route = []
         for _ in range(args.runs):
@@ -215,6 +237,7 @@ def main() -> None:
             f"{stix[-1][1] / 1e6:.2f} MB, status {stix[-1][2]}"
         )
         browser.close()
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     next(served, None)
 
 

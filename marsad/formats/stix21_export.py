@@ -207,6 +207,8 @@ class _Bundle:
         obj: dict[str, Any] = {**e.attributes, "type": kind, "spec_version": "2.1", "id": sid}
         if kind in _NAMED or kind.startswith("x-"):
             obj["name"] = e.name
+        if kind == "malware":  # required by STIX; the model's malware entities are families
+            obj.setdefault("is_family", True)
         if e.description:
             obj["description"] = e.description
         obj.setdefault("created", self.now_ms)

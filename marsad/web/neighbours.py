@@ -9,13 +9,17 @@ visible assertion about it, or a visible relationship naming it:
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
+import numpy as np
 import orjson
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import shortest_path
 from sqlalchemy import and_, case, distinct, func, or_, select
 
 from marsad.access.policy import Grant
@@ -32,6 +36,9 @@ from marsad.web.clustering import still_visible
 URL_HOST = "url-host"
 _CHUNK = 500
 _HOSTS = ("domain", "ipv4", "ipv6")
+_GOLDEN = math.pi * (3 - math.sqrt(5))  # the sunflower's angle: even spacing, no spokes
+MDS_MAX = 400  # top nodes placed by MDS (an n×n eigenproblem); more go on a spiral
+PRESET_ABOVE = 150  # nodes: above this the page draws the server's positions (graph.js)
 
 
 class Link(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,26 +81,83 @@ def _url_links(urls: Iterable[str], inside: set[str]) -> list[Link]:
     ]
 
 
-def hub_order(refs: Sequence[str], links: Sequence[Link]) -> list[str]:
-    """The refs breadth first from the best-linked node, so each hub's leaves sit together
-    (the page's ring layout keeps this order within a ring); unlinked refs last."""
-    near: dict[str, list[str]] = {r: [] for r in refs}
+def flower_layout(refs: Sequence[str], links: Sequence[Link]) -> dict[str, tuple[int, int]]:
+    """Positions for a large view, in one pass (no force simulation): every node hangs off
+    its best-linked neighbour, children on a sunflower spiral around their parent, and the
+    top nodes (hubs: an address and its domains, with their URLs) spiral around the centre."""
+    near: dict[str, set[str]] = {r: set() for r in refs}
     for k in links:
-        if k.source in near and k.target in near:
-            near[k.source].append(k.target)
-            near[k.target].append(k.source)
-    seen: dict[str, None] = {}
-    for root in sorted(refs, key=lambda r: -len(near[r])):
-        if root in seen:
-            continue
-        seen[root] = None
-        queue = deque([root])
-        while queue:
-            for nxt in sorted(near[queue.popleft()], key=lambda r: -len(near[r])):
-                if nxt not in seen:
-                    seen[nxt] = None
-                    queue.append(nxt)
-    return list(seen)
+        if k.source in near and k.target in near and k.source != k.target:
+            near[k.source].add(k.target)
+            near[k.target].add(k.source)
+    rank = {r: (len(n), r) for r, n in near.items()}
+    children: dict[str, list[str]] = {r: [] for r in refs}
+    roots: list[str] = []
+    for r in sorted(refs, key=rank.__getitem__):  # children before their parents
+        best = max(near[r], key=rank.__getitem__, default=None)
+        if best is not None and rank[best] > rank[r]:
+            children[best].append(r)
+        else:
+            roots.append(r)
+    radius: dict[str, float] = {}
+    for r in sorted(refs, key=rank.__getitem__):
+        kids = children[r]
+        radius[r] = _step(kids, radius) * math.sqrt(len(kids)) + 8.0 if kids else 8.0
+    where: dict[str, tuple[int, int]] = {}
+    roots.sort(key=lambda r: -radius[r])
+    if not _roots_by_distance(roots, children, links, radius, where):
+        _spiral(roots, (0.0, 0.0), 2.0 * max((radius[r] for r in roots), default=8.0), where)
+    queue = deque(roots)
+    while queue:
+        parent = queue.popleft()
+        kids = sorted(children[parent], key=lambda c: -radius[c])
+        if kids:
+            _spiral(kids, where[parent], _step(kids, radius), where, first=1)
+            queue.extend(kids)
+    return where
+
+
+def _roots_by_distance(roots: list[str], children: dict[str, list[str]], links: Sequence[Link],
+                       radius: dict[str, float], where: dict[str, tuple[int, int]]) -> bool:  # fmt: skip
+    """Place the top nodes by classical MDS over hops between their trees, so the hubs that
+    share neighbours sit side by side; False (spiral instead) when too few or too many."""
+    if not 3 <= len(roots) <= MDS_MAX:
+        return False
+    top: dict[str, int] = {}
+    for k, root in enumerate(roots):
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            top[node] = k
+            stack.extend(children[node])
+    pairs = {(top[a], top[b]) for a, b in ((k.source, k.target) for k in links)
+             if a in top and b in top and top[a] != top[b]}  # fmt: skip
+    if not pairs:
+        return False
+    n = len(roots)
+    a, b = np.array(sorted(pairs)).T
+    hops = shortest_path(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
+    hops[np.isinf(hops)] = hops[np.isfinite(hops)].max() + 1
+    centred = -0.5 * (hops**2 - (hops**2).mean(0) - (hops**2).mean(1)[:, None] + (hops**2).mean())
+    values, vectors = np.linalg.eigh(centred)
+    xy = vectors[:, -2:] * np.sqrt(np.maximum(values[-2:], 1e-9))
+    scale = 2.0 * float(np.mean([radius[r] for r in roots]))
+    for root, (x, y) in zip(roots, xy.tolist(), strict=True):
+        where[root] = (round(x * scale), round(y * scale))
+    return True
+
+
+def _step(kids: Sequence[str], radius: dict[str, float]) -> float:
+    """The sunflower's spacing: discs of the children's typical size just touch (the few
+    larger ones overlap a little, which keeps a hub with many bare leaves compact)."""
+    return 1.8 * math.sqrt(sum(radius[c] ** 2 for c in kids) / len(kids))
+
+
+def _spiral(refs: Sequence[str], centre: tuple[float, float], step: float,
+            where: dict[str, tuple[int, int]], first: int = 0) -> None:  # fmt: skip
+    for k, r in enumerate(refs, start=first):
+        d, a = step * math.sqrt(k), k * _GOLDEN
+        where[r] = (round(centre[0] + d * math.cos(a)), round(centre[1] + d * math.sin(a)))
 
 
 def _rel_query() -> Any:
@@ -271,16 +335,20 @@ def view_records(store: Store, grant: Grant, refs: Sequence[str],
     )  # fmt: skip
 
 
-def elements(nodes: Sequence[str], links: Sequence[Link],
-             names: dict[str, str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def elements(nodes: Sequence[str], links: Sequence[Link], names: dict[str, str] | None = None,
+             positions: dict[str, tuple[int, int]] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Nodes and links as Cytoscape elements (an entity is labelled with its visible name)."""
-    names = names or {}
+    names, positions = names or {}, positions or {}
     out: list[dict[str, Any]] = []
     for ref in nodes:
         kind, sep, value = ref.partition(":")
         if not sep:  # an entity: "threat-actor--…"
             kind, value = ref.split("--", 1)[0], names.get(ref, ref)
-        out.append({"data": {"id": ref, "label": value, "kind": kind}})
+        node: dict[str, Any] = {"data": {"id": ref, "label": value, "kind": kind}}
+        if ref in positions:
+            x, y = positions[ref]
+            node["position"] = {"x": x, "y": y}
+        out.append(node)
     out += [
         {"data": {"id": k.id, "source": k.source, "target": k.target, "label": k.type,
                   "reported_by": k.reported_by, "tlp": k.tlp}}

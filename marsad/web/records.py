@@ -176,7 +176,9 @@ def cluster_graph(request: Request, who: Reader, cluster_id: str) -> Response:
     shown = refs[:GRAPH_NODES]
     links = neighbours.links_among(who.store, who.grant, shown, limit=4 * GRAPH_NODES)
     who.audit("cluster-graph", str(number), nodes=len(shown), edges=len(links))
+    large = len(shown) > neighbours.PRESET_ABOVE
+    placed = neighbours.flower_layout(shown, links) if large else None
     body = {"id": number, "size": len(refs), "truncated": len(refs) > len(shown),
-            "elements": neighbours.elements(neighbours.hub_order(shown, links), links)}  # fmt: skip
+            "elements": neighbours.elements(shown, links, positions=placed)}  # fmt: skip
     return Response(msgspec.json.encode(body), media_type="application/json",
                     headers={"Cache-Control": "no-store"})  # fmt: skip

@@ -310,3 +310,16 @@ def test_round_trip_property(
 @pytest.mark.parametrize("tlp", list(TLP))
 def test_each_tlp_validates(tlp: TLP) -> None:
     _assert_valid(export_bundle([_view(OBSERVABLES[0], handling=Handling(tlp=tlp))], now=NOW))
+
+
+def test_a_malware_entity_without_is_family_still_validates() -> None:
+    family = EntityRecord(ref="malware--1d3c8b5c-1c7e-4a53-9d1e-2f6f1f0a1b01", kind="malware",
+                          name="LureKit", location="x")  # fmt: skip
+    instance = EntityRecord(ref="malware--2d3c8b5c-1c7e-4a53-9d1e-2f6f1f0a1b02", kind="malware",
+                            name="one sample", location="y", attributes={"is_family": False})  # fmt: skip
+    bundle = export_bundle([], [family, instance], now=NOW)
+    _assert_valid(bundle)
+    kept = {
+        o["name"]: o["is_family"] for o in orjson.loads(bundle)["objects"] if o["type"] == "malware"
+    }
+    assert kept == {"LureKit": True, "one sample": False}

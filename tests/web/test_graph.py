@@ -8,6 +8,7 @@ the "N more not shown" cap).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from stix2validator import ValidationOptions, validate_string
 from marsad.access import audit
 from marsad.model.handling import TLP
 from marsad.model.records import ThreatType
+from marsad.web.neighbours import PRESET_ABOVE, Link, flower_layout
 from tests.web.conftest import FIJI, GREEN_HOST, PG, Browser, WebWorld, _submit
 
 IP = "ipv4:203.0.113.77"
@@ -156,3 +158,37 @@ def test_the_cluster_graph_carries_url_host_links_and_handling(
     assert f"url:{URL}" in nodes and (f"url:{URL}", "url-host", f"domain:{GREEN_HOST}") in links
     edges = [e["data"] for e in body["elements"] if e["data"].get("label") == "resolves-to"]
     assert {e["tlp"] for e in edges} == {"green"} and {e["reported_by"] for e in edges} == {FIJI}
+
+
+def test_a_large_cluster_comes_with_positions_each_leaf_beside_its_hub(
+    browser: Browser, web_world: WebWorld
+) -> None:
+    farm = [f"big{n:03d}.example.com" for n in range(PRESET_ABOVE + 10)]
+    _submit(web_world.store, _resolutions("198.51.100.77", farm), FIJI, TLP.GREEN, [],
+            ThreatType.PHISHING, "big.json", "stix21")  # fmt: skip
+    browser.sign_in("fiji.officer")
+    hub = "ipv4:198.51.100.77"
+    cluster = browser.client.get(f"/observables/ipv4/{hub[5:]}", params={"format": "json"})
+    body = browser.client.get(f"/clusters/{cluster.json()['cluster']}/graph").json()
+    nodes = [e for e in body["elements"] if "source" not in e["data"]]
+    assert len(nodes) == len(farm) + 1 and all("position" in e for e in nodes)
+    spots = {(e["position"]["x"], e["position"]["y"]) for e in nodes}
+    assert len(spots) == len(nodes)  # no two nodes on one spot
+
+
+def test_the_layout_puts_leaves_around_their_own_hub() -> None:
+    hubs = ["ipv4:192.0.2.1", "ipv4:192.0.2.2", "ipv4:192.0.2.3"]
+    links, refs = [], list(hubs)
+    for h, hub in enumerate(hubs):
+        for n in range(30):
+            leaf = f"domain:h{h}-{n}.example"
+            refs.append(leaf)
+            links.append(Link(id=f"r{len(links)}", source=leaf, type="resolves-to", target=hub))
+    links.append(Link(id="r999", source="domain:h0-0.example", type="resolves-to", target=hubs[1]))
+    where = flower_layout(refs, links)
+    assert set(where) == set(refs) and where == flower_layout(refs, links)
+    for h in range(len(hubs)):
+        for n in range(1, 30):
+            x, y = where[f"domain:h{h}-{n}.example"]
+            dist = [math.dist((x, y), where[other]) for other in hubs]
+            assert dist.index(min(dist)) == h, (h, n, dist)

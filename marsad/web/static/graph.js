@@ -6,9 +6,10 @@
 // set with textContent (never parsed as HTML); the page's translations come in data-*.
 (function () {
   "use strict";
-  // Force-directed (cose) up to here: ~0.5 s at 150 nodes on a busy 2-core machine, 15 s at
-  // 1,000. Above it, rings by degree (1 s at 5,000), hubs in the middle, each hub's leaves
-  // together (the server sends the nodes breadth first from the hubs). bench/web_graph.py
+  // Force-directed (cose) for small views: ~0.5 s at 150 nodes on a busy 2-core machine,
+  // 15 s at 1,000. Larger clusters come with the server's positions (each hub's neighbours
+  // on a sunflower around it, computed in one pass): drawn as given, no layout to run.
+  // Without positions (never sent above 150 nodes today), rings by degree. bench/web_graph.py
   var COSE_MAX = 150;
   var LARGE = 2000; // elements above which labels go and the viewport uses a texture
 
@@ -25,7 +26,8 @@
     });
   }
 
-  function layoutFor(count) {
+  function layoutFor(count, placed) {
+    if (placed) { return { name: "preset", animate: false, fit: true }; }
     if (count <= COSE_MAX) { return { name: "cose", animate: false, randomize: false }; }
     return {
       name: "concentric", animate: false, avoidOverlap: false, minNodeSpacing: 4,
@@ -65,7 +67,8 @@
         { selector: ".off", style: { "display": "none" } },
         { selector: ":selected", style: { "background-color": "#ff9f1c", "line-color": "#ff9f1c" } }
       ],
-      layout: layoutFor(data.elements.length - countEdges(data.elements))
+      layout: layoutFor(data.elements.length - countEdges(data.elements),
+                        data.elements.some(function (e) { return e.position; }))
     });
     var only = el("edge-type");
     var detail = el("graph-detail");
