@@ -12,73 +12,36 @@ tightened marking by up to five minutes.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marsad.access.policy import Grant
 from marsad.analysis.infrastructure import clusters_of, load_graph, members
 from marsad.store.reads import visible
-from marsad.store.schema import assertions, observables, relationships, submissions
+from marsad.store.schema import assertions, observables, relationships
 from marsad.store.store import Store
+from marsad.web.kept import Kept
 
-TTL = 300.0
 _CHUNK = 500
 
 
 class _Entry:
-    def __init__(self, version: int, groups: dict[int, list[str]]) -> None:
-        self.at = time.monotonic()
-        self.version = version
+    def __init__(self, groups: dict[int, list[str]]) -> None:
         self.groups = groups
         self.where = {ref: cid for cid, refs in groups.items() for ref in refs}
 
 
-_cache: dict[tuple[int, Grant], _Entry] = {}
-_running: set[tuple[int, Grant]] = set()
-_lock = threading.Lock()
-
-
-def _version(store: Store) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(submissions.c.id), 0))).scalar_one())
-
-
-def _compute(store: Store, grant: Grant, version: int) -> _Entry:
-    graph = load_graph(store, grant)
-    entry = _Entry(version, members(graph, clusters_of(graph)))
-    with _lock:
-        if len(_cache) > 64:
-            _cache.clear()
-        _cache[(id(store), grant)] = entry
-    return entry
-
-
-def _refresh(store: Store, grant: Grant, version: int) -> None:
-    key = (id(store), grant)
-    try:
-        _compute(store, grant, version)
-    finally:
-        with _lock:
-            _running.discard(key)
+_kept: Kept[_Entry] = Kept()
 
 
 def _entry(store: Store, grant: Grant) -> _Entry:
-    key, version = (id(store), grant), _version(store)
-    with _lock:
-        hit = _cache.get(key)
-        fresh = hit is not None and hit.version == version and time.monotonic() - hit.at < TTL
-        start = hit is not None and not fresh and key not in _running
-        if start:
-            _running.add(key)
-    if hit is None:
-        return _compute(store, grant, version)
-    if start:  # serve the last grouping while the new one is computed
-        threading.Thread(target=_refresh, args=(store, grant, version), daemon=True).start()
-    return hit
+    def compute() -> _Entry:
+        graph = load_graph(store, grant)
+        return _Entry(members(graph, clusters_of(graph)))
+
+    return _kept.get(store, grant, compute)
 
 
 def groups(store: Store, grant: Grant) -> dict[int, list[str]]:

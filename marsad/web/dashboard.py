@@ -12,8 +12,6 @@ each cluster shown is counted again against what the grant covers at that moment
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -26,10 +24,11 @@ from marsad.analysis.priorities import cluster_ranking, concerning, observable_s
 from marsad.exchange.auth import settings_of
 from marsad.products.activity_data import cctld
 from marsad.store import alert_reads, reads
-from marsad.store.schema import assertions, submissions
+from marsad.store.schema import assertions
 from marsad.store.store import Store
 from marsad.web import clustering
 from marsad.web.auth import WebCaller, page_permit
+from marsad.web.kept import Kept
 from marsad.web.render import page, wants_json
 from marsad.web.reports import own_country
 
@@ -37,7 +36,6 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebCaller, Depends(page_permit(Action.READ))]
 WEEKS = 12
 TOP = 8
-TTL = 300.0
 
 
 def weeks_to(today: dt.date) -> list[dt.date]:
@@ -120,66 +118,25 @@ def dashboard(request: Request, who: Reader) -> Response:
     return page(request, who, "dashboard.html", data)
 
 
-class _Entry:
-    def __init__(self, version: int, ranking: list[tuple[int, float, int]]) -> None:
-        self.at = time.monotonic()
-        self.version = version
-        self.ranking = ranking  # (cluster id, priority, members concerning the country)
-
-
-_cache: dict[tuple[int, Grant, str], _Entry] = {}
-_running: set[tuple[int, Grant, str]] = set()
-_lock = threading.Lock()
-
-
-def _version(store: Store) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(submissions.c.id), 0))).scalar_one())
-
-
-def _rank(store: Store, viewer: Viewer, grant: Grant, country: str, now: dt.datetime,
-          version: int) -> _Entry:  # fmt: skip
-    scores, refs = observable_scores(store, viewer, grant, now)
-    groups = clustering.groups(store, grant)
-    near = concerning(scores, refs, groups, cctld(country)) if country else {}
-    if country:
-        groups = {cid: groups[cid] for cid in near}
-    ranking = [(cid, score, near.get(cid, 0))
-               for cid, score, _ in cluster_ranking(scores, refs, groups, TOP)]  # fmt: skip
-    entry = _Entry(version, ranking)
-    with _lock:
-        if len(_cache) > 64:
-            _cache.clear()
-        _cache[(id(store), grant, country)] = entry
-    return entry
-
-
-def _refresh(key: tuple[int, Grant, str], *args: Any) -> None:
-    try:
-        _rank(*args)
-    finally:
-        with _lock:
-            _running.discard(key)
+_kept: Kept[list[tuple[int, float, int]]] = Kept()
 
 
 def ranking(store: Store, viewer: Viewer, grant: Grant, country: str,
             now: dt.datetime) -> list[tuple[int, float, int]]:  # fmt: skip
     """The grant's highest-priority clusters concerning ``country`` (every cluster when
-    empty): kept per grant, recomputed in the background once data arrives or
-    five minutes pass, the last ranking served meanwhile."""
-    key, version = (id(store), grant, country), _version(store)
-    with _lock:
-        hit = _cache.get(key)
-        fresh = hit is not None and hit.version == version and time.monotonic() - hit.at < TTL
-        start = hit is not None and not fresh and key not in _running
-        if start:
-            _running.add(key)
-    if hit is None:
-        return _rank(store, viewer, grant, country, now, version).ranking
-    if start:
-        args = (store, viewer, grant, country, now, version)
-        threading.Thread(target=_refresh, args=(key, *args), daemon=True).start()
-    return hit.ranking
+    empty), as (cluster id, priority, members concerning the country): kept per grant,
+    recomputed in the background once data arrives or five minutes pass."""
+
+    def compute() -> list[tuple[int, float, int]]:
+        scores, refs = observable_scores(store, viewer, grant, now)
+        groups = clustering.groups(store, grant)
+        near = concerning(scores, refs, groups, cctld(country)) if country else {}
+        if country:
+            groups = {cid: groups[cid] for cid in near}
+        return [(cid, score, near.get(cid, 0))
+                for cid, score, _ in cluster_ranking(scores, refs, groups, TOP)]  # fmt: skip
+
+    return _kept.get(store, (grant, country), compute)
 
 
 @router.get("/dashboard/clusters")

@@ -65,11 +65,11 @@ def plant_clusters(store: Store) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     """Each test's store is new: no grouping or ranking of an earlier one may be served."""
-    clustering._cache.clear()
-    dashboard._cache.clear()
+    clustering._kept.clear()
+    dashboard._kept.clear()
     yield
-    clustering._cache.clear()
-    dashboard._cache.clear()
+    clustering._kept.clear()
+    dashboard._kept.clear()
 
 
 def _json(browser: Browser, path: str = "/") -> dict[str, object]:

@@ -26,10 +26,10 @@ GREEN_VALUE = "members-phish.example.org"
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
-    clustering._cache.clear()
-    dashboard._cache.clear()
+    clustering._kept.clear()
+    dashboard._kept.clear()
     yield
-    clustering._cache.clear()
+    clustering._kept.clear()
 
 
 def _pdf_text(body: bytes) -> str:
