@@ -37,7 +37,14 @@ from marsad.formats.gcpause import gc_paused
 from marsad.store.bulk import as_utc
 from marsad.store.correlation_reads import disclosable, owners
 from marsad.store.reads import visible
-from marsad.store.schema import assertions, observables, organisations, sightings
+from marsad.store.schema import (
+    assertion_sources,
+    assertions,
+    observables,
+    organisations,
+    sightings,
+    submissions,
+)
 from marsad.store.store import PAP_BY_RANK, TLP_BY_RANK, Store, StoredAssertion
 
 KEYS = "match_keys"
@@ -183,8 +190,11 @@ def record_sightings(
     return len(rows)
 
 
-def sightings_of(store: Store, grant: Grant, limit: int = 1000) -> list[SightingRow]:
-    """Sightings of the viewer's own records (as owner or source), newest first."""
+def sightings_of(
+    store: Store, grant: Grant, limit: int = 1000, submission_id: int | None = None
+) -> list[SightingRow]:
+    """Sightings of the viewer's own records (as owner or source), newest first; with
+    ``submission_id``, of the records that submission stated (its source asks)."""
     seen_by = organisations.alias("seen_by")
     s, a = sightings.c, assertions.c
     query = (
@@ -196,7 +206,16 @@ def sightings_of(store: Store, grant: Grant, limit: int = 1000) -> list[Sighting
         .order_by(s.last_at.desc(), s.assertion_id)
         .limit(limit)
     )  # fmt: skip
-    if not grant.everything:
+    if submission_id is not None:
+        stated = (
+            select(assertion_sources.c.assertion_id)
+            .join(submissions, submissions.c.id == assertion_sources.c.submission_id)
+            .where(assertion_sources.c.submission_id == submission_id)
+        )
+        if not grant.everything:
+            stated = stated.where(submissions.c.source_org_id.in_(sorted(grant.own_org_ids)))
+        query = query.where(s.assertion_id.in_(stated))
+    elif not grant.everything:
         own = sorted(grant.own_org_ids)
         query = query.where(or_(a.owner_org_id.in_(own), a.source_org_id.in_(own)))
     with store.engine.connect() as conn:

@@ -21,7 +21,7 @@ from marsad.model.errors import MarsadError
 from marsad.model.handling import HandlingError
 from marsad.model.records import ThreatType
 from marsad.products import alerting
-from marsad.store import reads
+from marsad.store import match_reads, reads
 from marsad.web.auth import N_, WebCaller, page_permit
 from marsad.web.i18n import gettext
 from marsad.web.pages import page_number
@@ -32,6 +32,8 @@ Reader = Annotated[WebCaller, Depends(page_permit(Action.READ))]
 Submitter = Annotated[WebCaller, Depends(page_permit(Action.SUBMIT))]
 PAGE = 50
 REJECTIONS = 500
+FEEDBACK = 50
+"""Newest sightings shown as feedback: where other organisations saw the records."""
 TLPS = ("clear", "green", "amber", "amber+strict", "red")
 FORMATS = ("auto", "misp", "stix21", "csv", "list", "text")
 
@@ -40,9 +42,12 @@ def _list_data(who: WebCaller, after: int | None) -> dict[str, object]:
     rows = reads.submission_page(who.store, who.grant, after=after, limit=PAGE)
     items = rows[:PAGE]
     nxt = f"/submissions?before={items[-1].id}" if len(rows) > PAGE else None
-    who.audit("list-submissions", "/submissions", submissions=[s.id for s in items])
+    seen = match_reads.sightings_of(who.store, who.grant, limit=FEEDBACK)
+    who.audit("list-submissions", "/submissions", submissions=[s.id for s in items],
+              sightings=[s.assertion_id for s in seen])  # fmt: skip
     return {"submissions": items, "next": nxt, "tlps": TLPS, "formats": FORMATS,
-            "threat_types": [t.value for t in ThreatType], "error": None}  # fmt: skip
+            "threat_types": [t.value for t in ThreatType], "error": None,
+            "sightings": seen}  # fmt: skip
 
 
 @router.get("/submissions")
@@ -105,6 +110,7 @@ def submission(request: Request, who: Reader, submission_id: str) -> Response:
         who.refuse("read-submission", submission_id[:100], 404, N_("No such submission of yours."))
     row = who.store.submission(number)
     rejected = who.store.rejections(number, limit=REJECTIONS)
+    seen = match_reads.sightings_of(who.store, who.grant, limit=FEEDBACK, submission_id=number)
     who.audit("read-submission", str(number), via="web")
-    data = {"submission": row, "rejections": rejected, "shown": len(rejected)}
+    data = {"submission": row, "rejections": rejected, "shown": len(rejected), "sightings": seen}
     return page(request, who, "submission.html", data)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from marsad.access import audit
+from marsad.access.policy import EVERYTHING
+from marsad.model.normalize import detect
 from marsad.products import alert_store
+from marsad.store import match_reads
+from marsad.store.schema import submissions
 from marsad.web.i18n import LOCALE_DIR
 from tests.conftest import DATA
 from tests.web.conftest import GREEN_HOST, PG, RED_VALUE, Browser, WebWorld
@@ -83,6 +90,34 @@ def test_a_web_upload_raises_the_alerts_of_those_watching(
     assert response.status_code == 200 and "Parse report" in response.text
     inbox = browser.client.get("/alerts")
     assert "login.watched-shop.example.com" in inbox.text
+
+
+def test_sources_see_where_their_records_were_seen(browser: Browser, web_world: WebWorld) -> None:
+    store = web_world.store
+    [green] = store.assertions_about([detect(GREEN_HOST)], EVERYTHING)
+    with store.engine.connect() as conn:
+        shops = conn.execute(
+            select(submissions.c.id).where(submissions.c.filename == "shops.json")
+        ).scalar_one()
+    seen = match_reads.record_sightings(
+        store, store.viewer("ASP Desk"), [(green.id, 3)], "dns.log", dt.datetime.now(dt.UTC)
+    )
+    assert seen == 1
+    browser.sign_in("fiji.officer")
+    listing = browser.client.get("/submissions").text.split('id="feedback-title"', 1)[1]
+    assert GREEN_HOST in listing and "ASP Desk" in listing
+    one = browser.client.get(f"/submissions/{shops}").text.split('id="feedback-title"', 1)[1]
+    assert GREEN_HOST in one and "ASP Desk" in one and '<td class="num">3</td>' in one
+    as_json = browser.client.get("/submissions", params={"format": "json"}).json()
+    assert [(s["value"], s["seen_by"], s["count"]) for s in as_json["sightings"]] == [
+        (GREEN_HOST, "ASP Desk", 3)
+    ]
+    browser.client.post("/logout", data={"csrf_token": browser.csrf()})
+    partner = Browser(web_world)
+    partner.sign_in("pg.user")
+    theirs = partner.client.get("/submissions").text.split('id="feedback-title"', 1)[1]
+    assert GREEN_HOST not in theirs and "ASP Desk" not in theirs
+    partner.close()
 
 
 def test_read_only_users_get_no_upload_form(browser: Browser) -> None:
