@@ -29,7 +29,13 @@ from sqlalchemy import and_, func, or_, select
 from marsad.access.policy import EVERYTHING
 from marsad.analysis.correlation import CorrelationRule
 from marsad.analysis.graph import Array, Clustering, HubRule, Previous, cluster, dedup, distinct
-from marsad.analysis.infrastructure import DEFAULT_WEIGHT, EDGE_WEIGHT, load_graph, url_host
+from marsad.analysis.infrastructure import (
+    DEFAULT_WEIGHT,
+    EDGE_WEIGHT,
+    HOST_TYPES,
+    load_graph,
+    url_host,
+)
 from marsad.model.errors import MarsadError
 from marsad.store import analysis_state as st
 from marsad.store.schema import assertion_sources, assertions, observables, relationships
@@ -37,7 +43,6 @@ from marsad.store.store import Store
 
 log = logging.getLogger(__name__)
 _CHUNK = 500
-_HOSTS = ("domain", "ipv4", "ipv6")
 
 
 class Run(msgspec.Struct, frozen=True, kw_only=True):
@@ -299,13 +304,13 @@ def _url_hosts(conn: Any, added: Array, used: Array) -> tuple[list[tuple[int, in
     warned = np.array([i for (i, *_), names in zip(info, listed, strict=True) if names],
                       dtype=np.int64)  # fmt: skip
     host_of = {i: url_host(v) for i, t, v, _ in info if t == "url"}
-    targets = _ids_of(conn, {f"{k}:{h}" for h in host_of.values() if h for k in _HOSTS})
-    edges = [(u, targets[f"{k}:{h}"]) for u, h in host_of.items() for k in _HOSTS
+    targets = _ids_of(conn, {f"{k}:{h}" for h in host_of.values() if h for k in HOST_TYPES})
+    edges = [(u, targets[f"{k}:{h}"]) for u, h in host_of.items() for k in HOST_TYPES
              if f"{k}:{h}" in targets]  # fmt: skip
-    new_hosts = {v: i for i, t, v, _ in info if t in _HOSTS}
-    domains = sorted({d for _, t, _, d in info if t in _HOSTS and d is not None})
+    new_hosts = {v: i for i, t, v, _ in info if t in HOST_TYPES}
+    domains = sorted({d for _, t, _, d in info if t in HOST_TYPES and d is not None})
     wanted = [and_(o.type == "url", o.registered_domain.in_(c)) for c in _chunks(domains)]
-    if any(d is None for _, t, _, d in info if t in _HOSTS):  # IP hosts, odd names
+    if any(d is None for _, t, _, d in info if t in HOST_TYPES):  # IP hosts, odd names
         wanted.append(and_(o.type == "url", o.registered_domain.is_(None)))
     for condition in wanted:
         for i, value in conn.execute(select(o.id, o.value).where(condition)):

@@ -90,7 +90,7 @@ def load_graph(store: Store, grant: Grant) -> Graph:
     for oid, typ, value in obs:
         if typ == "url" and oid in used:
             host = url_host(value)
-            for ref in (f"domain:{host}", f"ipv4:{host}", f"ipv6:{host}"):
+            for ref in (f"{kind}:{host}" for kind in HOST_TYPES):
                 target = by_ref.get(ref)
                 if target is not None and target in used:
                     pairs.append((oid, target, "url-host"))
@@ -109,6 +109,10 @@ def load_graph(store: Store, grant: Grant) -> Graph:
         weight=np.array([EDGE_WEIGHT.get(k, DEFAULT_WEIGHT) for _, _, k in pairs]),
         kind=[k for _, _, k in pairs],
     )
+
+
+HOST_TYPES = ("domain", "ipv4", "ipv6")
+"""The observable types a URL's host can be (the graph's URL → host link)."""
 
 
 def url_host(url: str) -> str:

@@ -13,7 +13,6 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import msgspec
 import numpy as np
@@ -23,6 +22,7 @@ from scipy.sparse.csgraph import shortest_path
 from sqlalchemy import and_, case, distinct, func, or_, select
 
 from marsad.access.policy import Grant
+from marsad.analysis.infrastructure import HOST_TYPES, url_host
 from marsad.model.normalize import registered_domain
 from marsad.model.observable import parse_ref
 from marsad.model.records import AssertionView, EntityRecord, RelationshipRecord
@@ -35,7 +35,6 @@ from marsad.web.clustering import still_visible
 
 URL_HOST = "url-host"
 _CHUNK = 500
-_HOSTS = ("domain", "ipv4", "ipv6")
 _GOLDEN = math.pi * (3 - math.sqrt(5))  # the sunflower's angle: even spacing, no spokes
 MDS_MAX = 400  # top nodes placed by MDS (an n×n eigenproblem); more go on a spiral
 PRESET_ABOVE = 150  # nodes: above this the page draws the server's positions (graph.js)
@@ -63,13 +62,8 @@ class Neighbourhood(msgspec.Struct, frozen=True, kw_only=True):
 def host_refs(url_ref: str) -> list[str]:
     """The refs a URL's host would have as an observable (the graph's ``url-host`` link)."""
     kind, _, value = url_ref.partition(":")
-    if kind != "url":
-        return []
-    try:
-        host = urlsplit(value).hostname or ""
-    except ValueError:
-        return []
-    return [f"{k}:{host}" for k in _HOSTS] if host else []
+    host = url_host(value) if kind == "url" else ""
+    return [f"{k}:{host}" for k in HOST_TYPES] if host else []
 
 
 def _url_links(urls: Iterable[str], inside: set[str]) -> list[Link]:
@@ -195,7 +189,7 @@ def links_among(store: Store, grant: Grant, refs: Sequence[str], limit: int) -> 
 def _urls_on(store: Store, grant: Grant, ref: str) -> list[str]:
     """The visible URLs whose host is ``ref`` (a domain or an address)."""
     kind, _, host = ref.partition(":")
-    if kind not in _HOSTS or not host:
+    if kind not in HOST_TYPES or not host:
         return []
     query = select(observables.c.value).where(observables.c.type == "url")
     if kind == "domain":  # the registered domain is indexed: no scan
