@@ -43,6 +43,11 @@ class Settings:
         self.max_page = max_page
         self.today = today
 
+    def now(self) -> dt.datetime:
+        """Now on the policy's date (tests fix the date; the time of day is the clock's)."""
+        clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return dt.datetime.combine(self.today(), clock.timetz())
+
 
 class Caller:
     """An authenticated request: the user, their organisation's viewer and grant, the purpose."""

@@ -87,12 +87,6 @@ def threat_trends(
     return {t: counts[t] for t in order}, {t: trends[t] for t in order}
 
 
-def _now(request: Request) -> dt.datetime:
-    """Now, on the policy's date (the application's settings decide what today is)."""
-    clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return dt.datetime.combine(settings_of(request).today(), clock.timetz())
-
-
 @router.get("/")
 def dashboard(request: Request, who: Reader) -> Response:
     """New alerts, recent submissions, threat types with their trend, and (loaded after the
@@ -144,7 +138,7 @@ def top_clusters(request: Request, who: Reader) -> Response:
     """The clusters concerning the organisation's country, highest priority first (the
     dashboard loads this into its page; without scripts it is a page of its own)."""
     country = own_country(who)
-    ranked = ranking(who.store, who.viewer, who.grant, country, _now(request))
+    ranked = ranking(who.store, who.viewer, who.grant, country, settings_of(request).now())
     groups = clustering.groups(who.store, who.grant)
     shown: list[dict[str, Any]] = []
     for cid, score, local in ranked:

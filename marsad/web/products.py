@@ -51,12 +51,6 @@ REGIONS = (GLOBAL, *(r.value for r in Region))
 LIMITS = {"title": 200, "method": 4000, "targets": 2000, "tools": 2000, "countermeasures": 4000}
 
 
-def policy_now(request: Request) -> dt.datetime:
-    """Now, on the policy's date (the application's settings decide what today is)."""
-    clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return dt.datetime.combine(settings_of(request).today(), clock.timetz())
-
-
 def last_quarter(today: dt.date) -> str:
     """The label of the last complete quarter before ``today``."""
     quarter = (today.month - 1) // 3
@@ -112,7 +106,7 @@ def _assess(request: Request, who: WebCaller) -> Assessment:
     region, period = _assessment_asked(request, who)
     try:
         made = assessment(who.store, region, parse_period(period), as_org=who.viewer.org_name,
-                          now=policy_now(request))  # fmt: skip
+                          now=settings_of(request).now())  # fmt: skip
     except MarsadError as exc:
         who.audit("report-assessment", f"{region} {period}"[:200], outcome="deny",
                   reason=str(exc))  # fmt: skip
@@ -156,7 +150,7 @@ def _advise(request: Request, who: WebCaller) -> Advisory:
         if not examples.isdigit() or not 0 <= int(examples) <= 50:
             raise MarsadError(f"examples {examples!r} is not a whole number from 0 to 50")
         made = build_advisory(who.store, threat, examples=int(examples),
-                              issuer=who.viewer.org_name or "Marsad", now=policy_now(request))  # fmt: skip
+                              issuer=who.viewer.org_name or "Marsad", now=settings_of(request).now())  # fmt: skip
     except MarsadError as exc:
         who.audit("report-advisory", threat[:100], outcome="deny", reason=str(exc))
         raise WebError(400, str(exc)) from None
@@ -236,7 +230,7 @@ def _notice(request: Request, who: WebCaller) -> tuple[Notice, Callable[[], byte
         cluster = _stored_cluster(who, asked["cluster"])
         made, views, rels = build_notice(who.store, cluster, str(who.viewer.org_name),
                                          text=text, title=asked["title"] or None,
-                                         now=policy_now(request))  # fmt: skip
+                                         now=settings_of(request).now())  # fmt: skip
     except MarsadError as exc:
         who.audit("report-notice", asked["cluster"], outcome="deny", reason=str(exc))
         raise WebError(400, str(exc)) from None

@@ -55,8 +55,7 @@ def _generate(
     request: Request, who: WebCaller, country: str, period: str
 ) -> tuple[ActivityReport, list[Any]]:
     """The report for the signed-in organisation; a clear 400 for a bad country or period."""
-    clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    now = dt.datetime.combine(settings_of(request).today(), clock.timetz())  # the policy's date
+    now = settings_of(request).now()  # on the policy's date
     try:
         span = parse_period(period)
         report, annex = service.activity_report(who.store, country, span,
