@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
 
@@ -21,6 +21,15 @@ from marsad.store.store import Store
 
 TTL = 300.0
 V = TypeVar("V")
+
+
+_EVERY: list[Kept[Any]] = []
+
+
+def forget_all() -> None:
+    """Forget every kept result of every cache (tests start from a clean slate)."""
+    for kept in _EVERY:
+        kept.clear()
 
 
 def data_version(store: Store) -> int:
@@ -37,6 +46,7 @@ class Kept(Generic[V]):
         self._kept: dict[Hashable, tuple[float, int, V]] = {}
         self._running: set[Hashable] = set()
         self._lock = threading.Lock()
+        _EVERY.append(self)
 
     def clear(self) -> None:
         """Forget every kept result (tests; a changed configuration)."""

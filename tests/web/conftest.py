@@ -25,6 +25,7 @@ from marsad.ingest.pipeline import ingest
 from marsad.model.handling import TLP, Handling, Releasability
 from marsad.model.records import ThreatType
 from marsad.store.store import Store
+from marsad.web import kept
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -62,6 +63,14 @@ def _submit(store: Store, raw: bytes, source: str, tlp: TLP, tokens: list[str],
                     defaults=SubmissionDefaults(handling=handling, tlp_floor=tlp))  # fmt: skip
     assert report.accepted > 0, report
     return report.submission_id
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """No clusters or ranking kept for an earlier test's store may be served to this one."""
+    kept.forget_all()
+    yield
+    kept.forget_all()
 
 
 @pytest.fixture

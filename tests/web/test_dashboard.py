@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import update
 
 from marsad.access.policy import EVERYTHING
@@ -18,7 +16,7 @@ from marsad.model.normalize import detect
 from marsad.model.records import ThreatType
 from marsad.store.schema import assertions
 from marsad.store.store import Store
-from marsad.web import clustering, dashboard
+from marsad.web import dashboard
 from tests.web.conftest import GREEN_HOST, PG, STRICT_VALUE, Browser, WebWorld, _submit
 from tests.web.test_products_pages import raise_alerts
 
@@ -60,16 +58,6 @@ def plant_clusters(store: Store) -> None:
             "au-shops.json", "stix21")  # fmt: skip
     graph = load_graph(store, EVERYTHING)
     save_clusters(store, graph, clusters_of(graph))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Each test's store is new: no grouping or ranking of an earlier one may be served."""
-    clustering._kept.clear()
-    dashboard._kept.clear()
-    yield
-    clustering._kept.clear()
-    dashboard._kept.clear()
 
 
 def _json(browser: Browser, path: str = "/") -> dict[str, object]:

@@ -7,14 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
 from marsad.access import audit
 from marsad.model.handling import TLP
 from marsad.model.records import ThreatType
-from marsad.web import clustering, dashboard
 from marsad.web.products import last_quarter
 from tests.web.conftest import FIJI, GREEN_HOST, Browser, WebWorld, _submit
 from tests.web.test_dashboard import RED_LINK, plant_clusters
@@ -22,14 +20,6 @@ from tests.web.test_products_pages import FJ_HIDDEN, FJ_VISIBLE, plant_fijian
 
 CLEAR_VALUE = "public-phish.example.org"
 GREEN_VALUE = "members-phish.example.org"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    clustering._kept.clear()
-    dashboard._kept.clear()
-    yield
-    clustering._kept.clear()
 
 
 def _pdf_text(body: bytes) -> str:
