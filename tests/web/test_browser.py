@@ -96,6 +96,18 @@ def page(chromium: Any) -> Iterator[Any]:
     assert not errors, errors  # no script failed (a CSP violation of our own would show here)
 
 
+def assert_labelled(page: Any, path: str) -> None:
+    """Every field of the open page has a label for screen readers; every header a scope."""
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+             .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+             .map(e => e.name || e.id)"""
+    )
+    assert unlabelled == [], (path, unlabelled)
+    unscoped = page.evaluate("() => document.querySelectorAll('th:not([scope])').length")
+    assert unscoped == 0, path
+
+
 def sign_in(page: Any, base: str, user: str) -> None:
     page.goto(f"{base}/")
     page.get_by_label("User name").fill(user)
@@ -163,14 +175,7 @@ def test_every_form_field_has_a_label_and_tables_have_scoped_headers(
         f"/observables/domain/{GREEN_HOST}",
     ):
         page.goto(server + path)
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-                 .map(e => e.name || e.id)"""
-        )
-        assert unlabelled == [], (path, unlabelled)
-        unscoped = page.evaluate("() => document.querySelectorAll('th:not([scope])').length")
-        assert unscoped == 0, path
+        assert_labelled(page, path)
 
 
 def test_cluster_explorer_expands_shows_evidence_and_exports_stix(page: Any, server: str) -> None:

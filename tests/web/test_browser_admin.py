@@ -18,7 +18,13 @@ from marsad.access import identity
 from marsad.access.policy import Role
 from marsad.store.store import Store
 from tests.web.conftest import FIJI, PASSWORD
-from tests.web.test_browser import chromium, page, serve_planted, sign_in  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401
+    assert_labelled,
+    chromium,
+    page,
+    serve_planted,
+    sign_in,
+)
 
 PAGES = ("/admin/tokens", "/admin/agreements", "/admin/watchlists")
 
@@ -66,13 +72,7 @@ def test_an_administrator_creates_and_revokes_a_token_and_keeps_the_watchlist(
 
     for path in PAGES:  # every field labelled, every header scoped
         page.goto(base + path)
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-                 .map(e => e.name || e.id)"""
-        )
-        assert unlabelled == [], (path, unlabelled)
-        assert page.evaluate("() => document.querySelectorAll('th:not([scope])').length") == 0
+        assert_labelled(page, path)
     page.goto(f"{base}/lang/ar?next=/admin/agreements")
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.get_by_role("heading", level=1).inner_text() == f"اتفاق المشاركة الخاص بـ {FIJI}"

@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import chromium, page, serve_planted, sign_in  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401
+    assert_labelled,
+    chromium,
+    page,
+    serve_planted,
+    sign_in,
+)
 from tests.web.test_dashboard import RED_LINK, plant_clusters
 
 
@@ -47,10 +53,4 @@ def test_the_product_forms_label_every_field(page: Any, dashboard_server: str) -
     sign_in(page, dashboard_server, "fiji.officer")
     for path in ("/", "/reports/assessment", "/reports/advisory", "/reports/notice"):
         page.goto(dashboard_server + path)
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-                 .map(e => e.name || e.id)"""
-        )
-        assert unlabelled == [], (path, unlabelled)
-        assert page.evaluate("() => document.querySelectorAll('th:not([scope])').length") == 0
+        assert_labelled(page, path)

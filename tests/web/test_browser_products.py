@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import chromium, page, serve_planted, sign_in  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401
+    assert_labelled,
+    chromium,
+    page,
+    serve_planted,
+    sign_in,
+)
 from tests.web.test_products_pages import FJ_HIDDEN, FJ_VISIBLE, plant_fijian, raise_alerts
 
 
@@ -69,10 +75,4 @@ def test_the_new_pages_label_every_field(page: Any, products_server: str) -> Non
     sign_in(page, products_server, "fiji.officer")
     for path in ("/alerts?show=all", "/reports?country=FJ&period=2026"):
         page.goto(products_server + path)
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-                 .map(e => e.name || e.id)"""
-        )
-        assert unlabelled == [], (path, unlabelled)
-        assert page.evaluate("() => document.querySelectorAll('th:not([scope])').length") == 0
+        assert_labelled(page, path)
