@@ -16,6 +16,9 @@ Rules (TLP 2.0 as the cooperation applies it on the platform):
   members, partners); an empty list means the platform's coordinators (hubs and regional
   desks) receive it, as a partner's submission to the hub does.
 - Acting (takedown request, active check) also needs PAP:CLEAR or PAP:GREEN, or the owner.
+- An action taken on a record (blocked, taken down, …) shows to the acting organisation and
+  to the record's owner and source, only while the viewer may still see the record; the
+  acting person's name stays inside the acting organisation.
 """
 
 from __future__ import annotations
@@ -51,20 +54,23 @@ class Action(StrEnum):
     TAKEDOWN_REQUEST = "takedown-request"
     ACTIVE_CHECK = "active-check"
     READ_AUDIT = "read-audit"
+    RECORD_ACTION = "record-action"  # report what one's organisation did about a record
     ADMINISTER = "administer"
 
 
 _ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMINISTRATOR: frozenset(Action),
     Role.ANALYST: frozenset(
-        {Action.READ, Action.SUBMIT, Action.TRIAGE, Action.EXPORT}
+        {Action.READ, Action.SUBMIT, Action.TRIAGE, Action.EXPORT, Action.RECORD_ACTION}
         | {Action.TAKEDOWN_REQUEST, Action.ACTIVE_CHECK}
     ),
     Role.OFFICER: frozenset(
-        {Action.READ, Action.SUBMIT, Action.TRIAGE, Action.EXPORT}
+        {Action.READ, Action.SUBMIT, Action.TRIAGE, Action.EXPORT, Action.RECORD_ACTION}
         | {Action.TAKEDOWN_REQUEST, Action.ACTIVE_CHECK}
     ),
-    Role.PARTNER_SUBMITTER: frozenset({Action.READ, Action.SUBMIT, Action.TRIAGE}),
+    Role.PARTNER_SUBMITTER: frozenset(
+        {Action.READ, Action.SUBMIT, Action.TRIAGE, Action.RECORD_ACTION}
+    ),
     Role.AUDITOR: frozenset({Action.READ, Action.READ_AUDIT}),
     Role.READ_ONLY: frozenset({Action.READ}),
 }
@@ -193,6 +199,29 @@ def may_act(
         or mark.owner_org_id in grant.own_org_ids
         or owner_permits
     )
+
+
+def may_record_action(viewer: Viewer, grant: Grant, mark: Mark) -> bool:
+    """Whether the viewer may record an action its organisation took on a record.
+
+    Recording reports what was done elsewhere and authorises nothing, so it needs the role
+    and a record the viewer may see, not the PAP that governs acting through the platform.
+    """
+    return viewer.org_id is not None and may(viewer, Action.RECORD_ACTION) and may_see(grant, mark)
+
+
+def may_see_action(grant: Grant, mark: Mark, actor_org_id: int) -> bool:
+    """Whether an action taken on a record shows to the grant: to the acting organisation
+    and the record's owner and source, and only while the grant still covers the record."""
+    if not may_see(grant, mark):
+        return False
+    parties = {actor_org_id, mark.owner_org_id, mark.source_org_id}
+    return grant.everything or bool(parties & grant.own_org_ids)
+
+
+def shows_acting_user(grant: Grant, actor_org_id: int) -> bool:
+    """Whether the grant learns which person recorded an action (others see the organisation)."""
+    return grant.everything or actor_org_id in grant.own_org_ids
 
 
 def tokens_of(releasable_to: str | None) -> tuple[str, ...]:

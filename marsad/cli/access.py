@@ -114,10 +114,11 @@ def user_disable(
 def _tokens_table(rows: list[identity.TokenRow]) -> None:
     table(
         f"{len(rows)} tokens",
-        ["id", "prefix", "user", "organisation", "role", "label", "expires", "revoked"],
+        ["id", "prefix", "user", "organisation", "role", "label", "expires", "revoked",
+         "last used"],
         [
             (t.id, t.prefix, t.user, t.org, t.role.value, t.label, when(t.expires_at),
-             when(t.revoked_at))
+             when(t.revoked_at), when(t.last_used_at))
             for t in rows
         ],
     )  # fmt: skip

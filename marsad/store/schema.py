@@ -233,6 +233,8 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # Written at most once a minute per token (0009): not a write on every request.
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
 )
 
 agreements = Table(
@@ -384,4 +386,20 @@ sightings = Table(
     Column("first_at", DateTime(timezone=True), nullable=False),
     Column("last_at", DateTime(timezone=True), nullable=False),
     Index(None, "org_id"),
+)
+
+actions_taken = Table(
+    "actions_taken",
+    metadata,
+    # What an organisation did about an assertion it could see (0009): feedback to the
+    # record's owner and source, shown through the policy's `may_see_action`.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("assertion_id", Id, ForeignKey("assertions.id"), nullable=False),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("actor", String(200), nullable=False),  # user name, or "local-operator"
+    Column("kind", String(40), nullable=False),  # marsad.model.actions.ActionKind
+    Column("note", Text, nullable=True),
+    Column("taken_at", DateTime(timezone=True), nullable=False),
+    Index(None, "assertion_id"),
+    Index(None, "org_id", "id"),
 )

@@ -61,3 +61,16 @@ def visible(grant: Grant, table: Table) -> ColumnElement[bool]:
     if own:
         mine = [owner_col.in_(own), c.source_org_id.in_(own)]
     return or_(*mine, and_(live, by_tlp))
+
+
+def action_visible(grant: Grant, actions: Table, records: Table) -> ColumnElement[bool]:
+    """Actions taken (``actions.org_id``) on ``records`` rows the grant may see: the SQL twin
+    of `marsad.access.policy.may_see_action`."""
+    if grant.everything:
+        return true()
+    own = sorted(grant.own_org_ids)
+    if not own:
+        return false()
+    c = records.c
+    parties = or_(actions.c.org_id.in_(own), c.owner_org_id.in_(own), c.source_org_id.in_(own))
+    return and_(visible(grant, records), parties)
