@@ -155,6 +155,7 @@ def load_commands() -> None:
     """Import the command modules: importing one registers its commands on `app`."""
     from marsad.cli import (  # noqa: F401
         access,
+        actions,
         alerts,
         commands,
         correlate,

@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from marsad.exchange import (
+    api_actions,
     api_alerts,
     api_export,
     api_lookup,
@@ -53,7 +54,8 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(api_meta.health_router)
-    for module in (api_meta, api_submissions, api_lookup, api_records, api_export, api_alerts):
+    for module in (api_meta, api_submissions, api_lookup, api_records, api_export, api_alerts,
+                   api_actions):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     # routers: taxii
     app.include_router(taxii.taxii_router())

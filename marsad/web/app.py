@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from marsad.web import (
+    actions,
     admin,
     alerts,
     dashboard,
@@ -52,7 +53,7 @@ def install(app: FastAPI) -> None:
     """Add the pages, their error handlers and the security headers to ``app``."""
     app.add_exception_handler(WebError, _web_error)
     app.add_exception_handler(SignInRequired, _sign_in)
-    for module in (signin, dashboard, pages, records, graph, uploads, alerts, reports, products,
-                   admin):  # fmt: skip
+    for module in (signin, dashboard, pages, records, actions, graph, uploads, alerts, reports,
+                   products, admin):  # fmt: skip
         app.include_router(module.router)
     app.add_middleware(SecurityHeaders)

@@ -9,6 +9,7 @@ every view.
 from __future__ import annotations
 
 from typing import Annotated, NoReturn
+from urllib.parse import quote
 
 import msgspec
 from fastapi import APIRouter, Depends, Request
@@ -18,10 +19,11 @@ from starlette.responses import Response
 from marsad.access.policy import Action, may
 from marsad.analysis import clusters as cl
 from marsad.analysis.infrastructure import evidence
+from marsad.model.actions import NOTE_MAX, ActionKind
 from marsad.model.errors import MarsadError
 from marsad.model.normalize import normalize
 from marsad.model.observable import Observable, ObservableType
-from marsad.store import reads
+from marsad.store import action_reads, reads
 from marsad.store.schema import observables
 from marsad.store.store import TLP_BY_RANK, Store
 from marsad.web import clustering, neighbours
@@ -32,6 +34,8 @@ from marsad.web.render import page
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebCaller, Depends(page_permit(Action.READ))]
 PAGE = 100
+ACTIONS = 100
+"""Newest actions taken on a value shown on its page."""
 GRAPH_NODES = 5000
 
 
@@ -48,13 +52,22 @@ def _hidden(store: Store, obs: Observable) -> bool:
 
 @router.get("/observables/{type}/{value:path}")
 def observable(request: Request, who: Reader, type: str, value: str) -> Response:
-    """All visible assertions about a value, its relationships, its cluster and sightings."""
+    """All visible assertions about a value, its relationships, its cluster, sightings and
+    the actions taken on it that the viewer may see."""
     try:
         kind = ObservableType(type)
         obs = Observable(kind, normalize(kind, value))
     except (ValueError, MarsadError):
         who.audit("read-observable", f"{type}:{value}"[:500], ids=[])
         raise_not_found(who)
+    return observable_page(request, who, obs)
+
+
+def observable_page(
+    request: Request, who: WebCaller, obs: Observable, *, error: str | None = None,
+    status: int = 200,
+) -> Response:  # fmt: skip
+    """The observable's page (with an action form's error, when one did not validate)."""
     hits = reads.lookup(who.store, who.grant, [obs])
     after = page_number(request.query_params.get("after")) - 1
     edges = reads.relationship_page(who.store, who.grant, ref=obs.ref, after=after, limit=PAGE)
@@ -70,8 +83,9 @@ def observable(request: Request, who: Reader, type: str, value: str) -> Response
             )
         who.audit("read-observable", obs.ref, ids=[])
         raise_not_found(who)
+    acted = action_reads.listing(who.store, who.grant, observable=obs, limit=ACTIONS)
     who.audit("read-observable", obs.ref, ids=[a.id for a in hits],
-              relationships=[r.id for r in edges])  # fmt: skip
+              relationships=[r.id for r in edges], actions=[x.id for x in acted])  # fmt: skip
     timeline = sorted(hits, key=lambda a: (a.view.first_seen is None, a.view.first_seen, a.id))
     data = {
         "type": obs.type.value, "value": obs.value, "ref": obs.ref,
@@ -84,10 +98,20 @@ def observable(request: Request, who: Reader, type: str, value: str) -> Response
              "count": r.count, "last_seen": r.last_seen}
             for r in edges
         ],
-        "more_relationships": f"{request.url.path}?after={edges[-1].id + 1}" if more else None,
+        "more_relationships": f"{observable_url(obs)}?after={edges[-1].id + 1}" if more else None,
         "cluster": clustering.cluster_of(who.store, who.grant, obs.ref),
+        "actions": action_reads.grouped(acted),
+        "may_record_action": bool(hits) and may(who.viewer, Action.RECORD_ACTION),
+        "action_kinds": [k.value for k in ActionKind],
+        "action_error": error,
+        "note_max": NOTE_MAX,
     }  # fmt: skip
-    return page(request, who, "observable.html", data)
+    return page(request, who, "observable.html", data, status=status)
+
+
+def observable_url(obs: Observable) -> str:
+    """The path of a value's page."""
+    return f"/observables/{obs.type.value}/{quote(obs.value, safe='/')}"
 
 
 def raise_not_found(who: WebCaller) -> NoReturn:

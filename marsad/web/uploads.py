@@ -21,7 +21,7 @@ from marsad.model.errors import MarsadError
 from marsad.model.handling import HandlingError
 from marsad.model.records import ThreatType
 from marsad.products import alerting
-from marsad.store import match_reads, reads
+from marsad.store import action_reads, match_reads, reads
 from marsad.web.auth import N_, WebCaller, page_permit
 from marsad.web.i18n import gettext
 from marsad.web.pages import page_number
@@ -33,7 +33,8 @@ Submitter = Annotated[WebCaller, Depends(page_permit(Action.SUBMIT))]
 PAGE = 50
 REJECTIONS = 500
 FEEDBACK = 50
-"""Newest sightings shown as feedback: where other organisations saw the records."""
+"""Newest sightings and actions shown as feedback: where other organisations saw the
+records, and what was done about them."""
 TLPS = ("clear", "green", "amber", "amber+strict", "red")
 FORMATS = ("auto", "misp", "stix21", "csv", "list", "text")
 
@@ -43,11 +44,12 @@ def _list_data(who: WebCaller, after: int | None) -> dict[str, object]:
     items = rows[:PAGE]
     nxt = f"/submissions?before={items[-1].id}" if len(rows) > PAGE else None
     seen = match_reads.sightings_of(who.store, who.grant, limit=FEEDBACK)
+    acted = action_reads.listing(who.store, who.grant, scope="on-own", limit=FEEDBACK)
     who.audit("list-submissions", "/submissions", submissions=[s.id for s in items],
-              sightings=[s.assertion_id for s in seen])  # fmt: skip
+              sightings=[s.assertion_id for s in seen], actions=[x.id for x in acted])  # fmt: skip
     return {"submissions": items, "next": nxt, "tlps": TLPS, "formats": FORMATS,
             "threat_types": [t.value for t in ThreatType], "error": None,
-            "sightings": seen}  # fmt: skip
+            "sightings": seen, "actions": acted}  # fmt: skip
 
 
 @router.get("/submissions")
@@ -111,6 +113,10 @@ def submission(request: Request, who: Reader, submission_id: str) -> Response:
     row = who.store.submission(number)
     rejected = who.store.rejections(number, limit=REJECTIONS)
     seen = match_reads.sightings_of(who.store, who.grant, limit=FEEDBACK, submission_id=number)
-    who.audit("read-submission", str(number), via="web")
-    data = {"submission": row, "rejections": rejected, "shown": len(rejected), "sightings": seen}
+    acted = action_reads.listing(
+        who.store, who.grant, scope="on-own", submission_id=number, limit=FEEDBACK
+    )
+    who.audit("read-submission", str(number), via="web", actions=[x.id for x in acted])
+    data = {"submission": row, "rejections": rejected, "shown": len(rejected), "sightings": seen,
+            "actions": acted}  # fmt: skip
     return page(request, who, "submission.html", data)

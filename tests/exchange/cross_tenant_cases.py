@@ -337,8 +337,10 @@ def _export(world: World) -> st.SearchStrategy[Case]:
     )  # fmt: skip
 
 
-# The modules below register the TAXII routes, the web pages, the alerts and the products.
+# The modules below register the TAXII routes, the web pages, the alerts, the products and
+# the actions taken.
 from tests.exchange import (  # noqa: E402, F401
+    cross_tenant_actions,
     cross_tenant_admin_web,
     cross_tenant_alerts,
     cross_tenant_graph_web,
