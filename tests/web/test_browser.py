@@ -199,3 +199,14 @@ def test_cluster_explorer_expands_shows_evidence_and_exports_stix(page: Any, ser
     patterns = " ".join(o.get("pattern", "") for o in bundle["objects"])
     assert GREEN_HOST in patterns and "green-shop2.example.net" in patterns
     assert sum(o["type"] == "relationship" for o in bundle["objects"]) == 2
+
+
+def test_a_partner_records_an_action_from_the_value_page(page: Any, server: str) -> None:
+    sign_in(page, server, "pg.user")
+    page.goto(f"{server}/observables/domain/{GREEN_HOST}")
+    page.get_by_label("What was done").select_option("taken-down")
+    page.get_by_label("Note (optional)").fill("registrar suspended it")
+    page.get_by_role("button", name="Record the action").click()
+    page.wait_for_url(f"**/observables/domain/{GREEN_HOST}#actions")
+    row = page.locator("#actions tbody tr").first.inner_text()
+    assert "Taken down" in row and "PhishGuard (pg.user)" in row and "registrar suspended it" in row
