@@ -14,6 +14,7 @@ from marsad.cli.output import emit_json, out, table
 from marsad.model.errors import MarsadError
 from marsad.products import service
 from marsad.products.activity_data import build_locator, member_countries
+from marsad.products.language import checked
 from marsad.products.period import parse_period
 
 report_app = typer.Typer(
@@ -22,6 +23,14 @@ report_app = typer.Typer(
 )
 app.add_typer(report_app, name="report")
 
+LangOption = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        help="Language of the product's words: en, ar (right to left) or fr. JSON keys, "
+        "STIX, TLP/PAP labels and values stay as they are.",
+    ),
+]
 OutOption = Annotated[
     Path, typer.Option("--out", help="Folder the files are written to (created if missing).")
 ]
@@ -74,6 +83,7 @@ def activity(
             show_default=False,
         ),
     ] = None,
+    lang: LangOption = "en",
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -81,6 +91,7 @@ def activity(
     if (country is None) == (not all_countries):
         raise MarsadError("give either --country CODE or --all-countries")
     formats = formats_of(fmt, service.ACTIVITY_FORMATS)
+    lang = checked(lang)
     span = parse_period(period)
     store = instance.open_store(db)
     started = time.perf_counter()
@@ -91,7 +102,7 @@ def activity(
         report, annex = service.activity_report(store, code, span, as_org=as_org, locator=locator)
         if all_countries and not report.items:
             continue
-        written.append(service.written(report, service.write(report, annex, formats, folder)))
+        written.append(service.written(report, service.write(report, annex, formats, folder, lang)))
     _show(written, time.perf_counter() - started, json)
     if not json and all_countries and not written:
         out.print("No member country has data in this period.")
@@ -120,6 +131,7 @@ def assessment(
     annex_rows: Annotated[
         int, typer.Option("--annex-rows", help="Items per country in the annex.")
     ] = 25,
+    lang: LangOption = "en",
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -128,12 +140,15 @@ def assessment(
     from marsad.products.render import assessment_html
 
     formats = formats_of(fmt, ("html", "pdf", "json"))
+    lang = checked(lang)
     span = parse_period(period)
     store = instance.open_store(db)
     started = time.perf_counter()
-    result = build(store, region, span, as_org=as_org, annex_rows=annex_rows)
+    result = build(store, region, span, as_org=as_org, annex_rows=annex_rows, lang=lang)
     stem = f"assessment-{result.region}-{span.label.replace('..', '_')}"
-    files = service.write_pages(stem, lambda: assessment_html(result), result, formats, folder)
+    files = service.write_pages(
+        stem, lambda: assessment_html(result, lang), result, formats, folder
+    )
     row = service.Written(subject=f"{result.region} {span.label}", recipient=result.recipient,
                           tlp=result.tlp, items=len(result.assertion_ids), files=files)  # fmt: skip
     _show([row], time.perf_counter() - started, json)
@@ -152,6 +167,7 @@ def advisory(
     issuer: Annotated[
         str, typer.Option("--issuer", help="The organisation named as issuer.")
     ] = "Marsad",
+    lang: LangOption = "en",
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -160,10 +176,11 @@ def advisory(
     from marsad.products.render import advisory_html
 
     formats = formats_of(fmt, ("html", "pdf", "json"))
+    lang = checked(lang)
     store = instance.open_store(db)
     started = time.perf_counter()
-    result = build_advisory(store, threat, examples=examples, issuer=issuer)
-    files = service.write_pages(f"advisory-{threat}", lambda: advisory_html(result), result,
+    result = build_advisory(store, threat, examples=examples, issuer=issuer, lang=lang)
+    files = service.write_pages(f"advisory-{threat}", lambda: advisory_html(result, lang), result,
                                 formats, folder)  # fmt: skip
     row = service.Written(subject=f"advisory {threat}", recipient="public", tlp=result.tlp,
                           items=len(result.examples), files=files)  # fmt: skip
@@ -190,6 +207,7 @@ def notice(
         str, typer.Option("--format", help="Comma-separated: html, pdf, stix, json.")
     ] = "html",
     folder: OutOption = Path("."),
+    lang: LangOption = "en",
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -199,12 +217,14 @@ def notice(
     from marsad.products.render import notice_html
 
     formats = formats_of(fmt, ("html", "pdf", "stix", "json"))
+    lang = checked(lang)
     text = load_text(from_file) if from_file else None
     store = instance.open_store(db)
     started = time.perf_counter()
-    result, views, rels = build_notice(store, cluster, as_org, text=text, title=title)
+    result, views, rels = build_notice(store, cluster, as_org, text=text, title=title,
+                                       lang=lang)  # fmt: skip
     stem = f"notice-{cluster}"
-    files = service.write_pages(stem, lambda: notice_html(result), result,
+    files = service.write_pages(stem, lambda: notice_html(result, lang=lang), result,
                                 [f for f in formats if f != "stix"], folder)  # fmt: skip
     if "stix" in formats:
         path = folder / f"{stem}.stix.json"

@@ -15,13 +15,22 @@ import msgspec
 
 from marsad.access.policy import Action, Grant, Mark, Viewer, may, may_act
 from marsad.model.handling import PAP, TLP
+from marsad.products.language import N_
 from marsad.products.period import Period, over_time
 from marsad.store.store import StoredAssertion
 
 VICTIM_TYPES = frozenset({"compromised", "vulnerable"})
 """Threat types that describe a victim's asset rather than criminal infrastructure."""
 
-TAKEDOWN, NOTIFY, LEAD = "takedown request", "victim notification", "investigation lead"
+# The actions and their reasons stay in English in the data (JSON, CSV); the HTML and PDF
+# show them in the report's language (`marsad.products.language`).
+TAKEDOWN, NOTIFY, LEAD = N_("takedown request"), N_("victim notification"), N_("investigation lead")
+_ALLOWED = {
+    (False, True): N_("the source allows active measures"),
+    (False, False): N_("the recipient owns the record"),
+    (True, True): N_("the source allows active measures: tell the owner of the asset"),
+    (True, False): N_("the recipient owns the record: tell the owner of the asset"),
+}
 
 
 class Found(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,17 +126,11 @@ def recommend(asset: bool, marks: list[Mark], viewer: Viewer, grant: Grant) -> t
     allowing = [m for m in marks if may_act(viewer, grant, m, Action.TAKEDOWN_REQUEST)]
     if allowing:
         best = min(allowing, key=lambda m: m.pap)
-        why = (
-            "the source allows active measures"
-            if best.pap <= PAP.GREEN.rank
-            else "the recipient owns the record"
-        )
-        if asset:
-            return NOTIFY, PAP_BY_RANK[best.pap].label, why + ": tell the owner of the asset"
-        return TAKEDOWN, PAP_BY_RANK[best.pap].label, why
+        why = _ALLOWED[asset, best.pap <= PAP.GREEN.rank]
+        return (NOTIFY if asset else TAKEDOWN), PAP_BY_RANK[best.pap].label, why
     if not may(viewer, Action.TAKEDOWN_REQUEST):
-        return LEAD, PAP_BY_RANK[loosest].label, "the recipient's role does not act on records"
-    return LEAD, PAP_BY_RANK[loosest].label, "passive use only: ask the source before acting"
+        return LEAD, PAP_BY_RANK[loosest].label, N_("the recipient's role does not act on records")
+    return LEAD, PAP_BY_RANK[loosest].label, N_("passive use only: ask the source before acting")
 
 
 def _grading(stored: StoredAssertion) -> str:

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from marsad.access import audit
 from marsad.access.policy import OPERATOR, PUBLIC, grant_for
 from marsad.model.errors import MarsadError
-from marsad.products.advisory_text import ADVICE, Advice
+from marsad.products.advisory_text import ADVICE, Advice, in_language
+from marsad.products.language import DEFAULT, checked
 from marsad.store.schema import assertions, observables
 from marsad.store.store import Store
 from marsad.store.visibility import visible
@@ -60,8 +61,11 @@ def build_advisory(
     examples: int = 5,
     issuer: str = "Marsad",
     now: dt.datetime | None = None,
+    lang: str = DEFAULT,
 ) -> Advisory:
-    """The advisory for a threat type with up to ``examples`` public indicators (audited)."""
+    """The advisory for a threat type with up to ``examples`` public indicators (audited),
+    its advice in ``lang``."""
+    lang = checked(lang)
     advice = ADVICE.get(threat)
     if advice is None:
         raise MarsadError(
@@ -87,5 +91,5 @@ def build_advisory(
     ids = tuple(sorted(int(r.aid) for r in rows))
     audit.record(store, OPERATOR, "report-advisory", threat, purpose="prevention-and-awareness",
                  details={"recipient": PUBLIC.label, **audit.id_summary(list(ids))})  # fmt: skip
-    return Advisory(threat=threat, advice=advice, issuer=issuer, generated_at=now,
+    return Advisory(threat=threat, advice=in_language(advice, lang), issuer=issuer, generated_at=now,
                     examples=found, assertion_ids=ids)  # fmt: skip

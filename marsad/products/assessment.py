@@ -16,6 +16,7 @@ import msgspec
 
 from marsad.model.handling import TLP
 from marsad.products.activity import LEAD, NOTIFY, TAKEDOWN, ActivityReport, Item
+from marsad.products.language import DEFAULT, Gettext, country_name, gettext
 from marsad.products.period import Period, over_time
 
 MAJOR = 6  # chapters: the threat types with the most items
@@ -142,64 +143,80 @@ def _chapter(threat: str, pairs: list[tuple[str, Item]], period: Period) -> Chap
     )  # fmt: skip
 
 
-def _judgements(a: dict[str, object], chapters: list[Chapter], rows: list[CountryRow]) -> list[str]:
+def _judgements(
+    a: dict[str, object], chapters: list[Chapter], rows: list[CountryRow], _: Gettext, lang: str
+) -> list[str]:
     lines = [
-        f"In {a['period']}, {a['infra']} infrastructure items and {a['victims']} victim items "
-        f"concerned {a['affected']} of the {a['scope']} countries in scope, from "
-        f"{a['statements']} statements by {a['sources']} sources."
-    ]
+        _("In %(period)s, %(infra)s infrastructure items and %(victims)s victim items concerned "
+          "%(affected)s of the %(scope)s countries in scope, from %(statements)s statements by "
+          "%(sources)s sources.") % a
+    ]  # fmt: skip
     if chapters:
-        lines.append(
-            "The main threats were "
-            + ", ".join(f"{c.threat} ({c.items} items in {len(c.countries)} countries)"
-                        for c in chapters[:3]) + "."
-        )  # fmt: skip
+        main = _(", ").join(
+            _("%(threat)s (%(items)s items in %(countries)s countries)")
+            % {"threat": c.threat, "items": c.items, "countries": len(c.countries)}
+            for c in chapters[:3]
+        )
+        lines.append(_("The main threats were %(threats)s.") % {"threats": main})
     shared = {n.label: n for c in chapters for n in c.networks if len(n.countries) > 1}
     if shared:
+        largest = max(shared.values(), key=lambda n: n.items)
         lines.append(
-            f"{len(shared)} criminal networks span more than one country; the largest, "
-            f"{max(shared.values(), key=lambda n: n.items).label}, reaches "
-            f"{len(max(shared.values(), key=lambda n: n.items).countries)} countries."
-        )
+            _("%(networks)s criminal networks span more than one country; the largest, "
+              "%(largest)s, reaches %(countries)s countries.")
+            % {"networks": len(shared), "largest": _network(largest.label, _),
+               "countries": len(largest.countries)}
+        )  # fmt: skip
     if rows:
         top = max(rows, key=lambda r: r.infrastructure)
-        lines.append(f"{top.name} hosts the most infrastructure ({top.infrastructure} items).")
+        lines.append(_("%(country)s hosts the most infrastructure (%(items)s items).")
+                     % {"country": country_name(top.country, lang), "items": top.infrastructure})  # fmt: skip
     return lines
 
 
-def _outlook(chapters: list[Chapter]) -> list[str]:
+def _network(label: str, _: Gettext) -> str:
+    return _("network %(id)s") % {"id": label.removeprefix("network ")}
+
+
+def _outlook(chapters: list[Chapter], _: Gettext) -> list[str]:
     lines = []
     for c in chapters:
+        words = {"threat": c.threat, "change": f"{abs(c.change or 0):.0f}",
+                 "signed": f"{c.change or 0:+.0f}"}  # fmt: skip
         if c.change is None:
-            lines.append(f"{c.threat}: too little history in the period to call a trend.")
+            line = _("%(threat)s: too little history in the period to call a trend.")
         elif c.change >= 25:
-            lines.append(f"{c.threat} rose by {c.change:.0f}% from the first to the second half "
-                         "of the period; expect further growth unless its networks are disrupted.")  # fmt: skip
+            line = _("%(threat)s rose by %(change)s%% from the first to the second half of the "
+                     "period; expect further growth unless its networks are disrupted.")  # fmt: skip
         elif c.change <= -25:
-            lines.append(f"{c.threat} fell by {-c.change:.0f}% from the first to the second half "
-                         "of the period; watch for the same operators moving infrastructure.")  # fmt: skip
+            line = _("%(threat)s fell by %(change)s%% from the first to the second half of the "
+                     "period; watch for the same operators moving infrastructure.")  # fmt: skip
         else:
-            lines.append(f"{c.threat} stayed at a similar level ({c.change:+.0f}%); "
-                         "expect it to continue.")  # fmt: skip
+            line = _("%(threat)s stayed at a similar level (%(signed)s%%); expect it to continue.")
+        lines.append(line % words)
     return lines
 
 
-def _recommendations(items: list[tuple[str, Item]], chapters: list[Chapter]) -> list[str]:
-    actions = Counter(i.action for _, i in items)
+def _recommendations(
+    items: list[tuple[str, Item]], chapters: list[Chapter], _: Gettext
+) -> list[str]:
+    actions = Counter(i.action for _c, i in items)
     lines = []
     if actions[TAKEDOWN]:
-        lines.append(f"Send the {actions[TAKEDOWN]} takedown requests the sources' PAP already "
-                     "allows (listed in each country's activity report).")  # fmt: skip
+        lines.append(_("Send the %(n)s takedown requests the sources' PAP already allows (listed "
+                       "in each country's activity report).") % {"n": actions[TAKEDOWN]})  # fmt: skip
     if actions[NOTIFY]:
-        lines.append(f"Notify the owners of the {actions[NOTIFY]} compromised or exposed assets.")
+        lines.append(_("Notify the owners of the %(n)s compromised or exposed assets.")
+                     % {"n": actions[NOTIFY]})  # fmt: skip
     if actions[LEAD]:
-        lines.append(f"Ask the sources for permission to act on the {actions[LEAD]} investigation "
-                     "leads whose PAP allows passive use only.")  # fmt: skip
+        lines.append(_("Ask the sources for permission to act on the %(n)s investigation leads "
+                       "whose PAP allows passive use only.") % {"n": actions[LEAD]})  # fmt: skip
     shared = sorted({n for c in chapters for n in c.networks if len(n.countries) > 1},
                     key=lambda n: -n.items)[:3]  # fmt: skip
     for n in shared:
-        lines.append(f"Coordinate a joint operation against {n.label} "
-                     f"({n.items} items in {', '.join(n.countries)}).")  # fmt: skip
+        lines.append(_("Coordinate a joint operation against %(network)s (%(items)s items in "
+                       "%(countries)s).") % {"network": _network(n.label, _), "items": n.items,
+                                            "countries": ", ".join(n.countries)})  # fmt: skip
     return lines
 
 
@@ -212,8 +229,11 @@ def build_assessment(
     now: dt.datetime,
     source_kinds: dict[str, str],
     annex_rows: int = 25,
+    lang: str = DEFAULT,
 ) -> Assessment:
-    """The assessment of these per-country reports (all built for ``recipient``)."""
+    """The assessment of these per-country reports (all built for ``recipient``), its
+    judgements, outlook and recommendations worded in ``lang``."""
+    _ = gettext(lang)
     pairs = [(r.country, i) for r in reports for i in r.items]
     evidence = [e for _, i in pairs for e in i.evidence]
     threats = Counter(i.threat_types[0] for _, i in pairs)
@@ -245,7 +265,7 @@ def build_assessment(
     }  # fmt: skip
     return Assessment(
         region=region, recipient=recipient, period=period, generated_at=now, tlp=ranks[top],
-        countries_in_scope=len(reports), summary=tuple(_judgements(facts, chapters, rows)),
+        countries_in_scope=len(reports), summary=tuple(_judgements(facts, chapters, rows, _, lang)),
         statements=len(evidence), sources=len(sources),
         by_source_kind=dict(Counter(source_kinds.get(e.source, "unknown") for e in evidence)
                             .most_common()),
@@ -253,7 +273,7 @@ def build_assessment(
         by_credibility=dict(sorted(Counter(e.grading[1:] for e in evidence).items())),
         by_threat_type=dict(ranked),
         over_time=over_time(period, [i.first_seen or i.last_seen for _, i in pairs]),
-        chapters=tuple(chapters), by_country=tuple(rows), outlook=tuple(_outlook(chapters)),
-        recommendations=tuple(_recommendations(pairs, chapters)), annex=annex,
+        chapters=tuple(chapters), by_country=tuple(rows), outlook=tuple(_outlook(chapters, _)),
+        recommendations=tuple(_recommendations(pairs, chapters, _)), annex=annex,
         assertion_ids=tuple(sorted({a for r in reports for a in r.assertion_ids})),
     )  # fmt: skip

@@ -20,6 +20,7 @@ from marsad.model.handling import Region
 from marsad.products.activity import build_report
 from marsad.products.activity_data import Locator, build_locator, findings
 from marsad.products.assessment import Assessment, build_assessment
+from marsad.products.language import DEFAULT, checked
 from marsad.products.period import Period
 from marsad.products.service import country_name
 from marsad.store.schema import organisations
@@ -79,8 +80,10 @@ def assessment(
     now: dt.datetime | None = None,
     locator: Locator | None = None,
     annex_rows: int = 25,
+    lang: str = DEFAULT,
 ) -> Assessment:
-    """Build (and audit) the assessment of a region for its recipient."""
+    """Build (and audit) the assessment of a region for its recipient, worded in ``lang``."""
+    lang = checked(lang)
     region = region_of(region)
     now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
     viewer = store.viewer(as_org or default_recipient(store, region), Role.ANALYST)
@@ -94,7 +97,7 @@ def assessment(
     ]  # fmt: skip
     result = build_assessment(
         reports, region=region, recipient=viewer.label, period=period, now=now,
-        source_kinds=source_kinds(store), annex_rows=annex_rows,
+        source_kinds=source_kinds(store), annex_rows=annex_rows, lang=lang,
     )  # fmt: skip
     audit.record(
         store, OPERATOR, "report-assessment", f"{region} {period.label}",

@@ -1,6 +1,8 @@
 """Charts as plain SVG strings: no browser, no plotting library, identical in HTML and PDF.
 
 Pure functions of counts; text is escaped, sizes are fixed so a report's layout is stable.
+``drawn_title=False`` leaves the title to the page around the chart (its ``aria-label``
+keeps it): WeasyPrint's SVG text does not join Arabic letters, HTML text does.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ _BAR = "#2f6690"
 _W, _ROW = 640, 22
 
 
-def bar_chart(counts: dict[str, int], title: str, limit: int = 15) -> str:
+def bar_chart(
+    counts: dict[str, int],
+    title: str,
+    limit: int = 15,
+    empty: str = "nothing in this period",
+    drawn_title: bool = True,
+) -> str:
     """Horizontal bars, largest first (at most ``limit`` rows)."""
     rows = list(counts.items())[:limit]
     top = max((n for _, n in rows), default=0) or 1
@@ -19,10 +27,11 @@ def bar_chart(counts: dict[str, int], title: str, limit: int = 15) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" '
         f'viewBox="0 0 {_W} {height}" role="img" aria-label="{escape(title)}">',
-        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
+    if drawn_title:
+        parts.append(f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>')
     if not rows:
-        parts.append('<text x="0" y="44" font-size="12">nothing in this period</text>')
+        parts.append(f'<text x="0" y="44" font-size="12">{escape(empty)}</text>')
     for i, (label, n) in enumerate(rows):
         y = 26 + i * _ROW
         width = max(1, round((_W - label_w - 60) * n / top))
@@ -36,7 +45,7 @@ def bar_chart(counts: dict[str, int], title: str, limit: int = 15) -> str:
     return "".join(parts)
 
 
-def column_chart(counts: dict[str, int], title: str) -> str:
+def column_chart(counts: dict[str, int], title: str, drawn_title: bool = True) -> str:
     """Vertical columns in the order given (days of a period), first and last labelled."""
     rows = list(counts.items())
     top = max((n for _, n in rows), default=0) or 1
@@ -45,7 +54,9 @@ def column_chart(counts: dict[str, int], title: str) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" '
         f'viewBox="0 0 {_W} {height}" role="img" aria-label="{escape(title)}">',
-        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>'
+        if drawn_title
+        else "",
         f'<line x1="{left}" y1="{base}" x2="{_W - 10}" y2="{base}" stroke="#555"/>',
         f'<text x="{left - 4}" y="34" font-size="10" text-anchor="end">{top}</text>',
     ]

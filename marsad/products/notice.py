@@ -24,6 +24,7 @@ from marsad.enrich.geo import country_codes
 from marsad.model.errors import MarsadError
 from marsad.model.handling import PAP, TLP
 from marsad.model.records import AssertionView, RelationshipRecord
+from marsad.products.language import DEFAULT, Gettext, checked, gettext
 from marsad.products.networks import networks, read_graph
 from marsad.store.schema import assertions, cluster_members, observables, relationships
 from marsad.store.store import Store, _assertion_query, _stored, handling_of
@@ -146,12 +147,13 @@ def _read(store: Store, grant: Grant, cluster: int) -> tuple[list[Any], list[Any
     return rows, rels
 
 
-def _default_text(threats: Counter[str], size: int) -> NoticeText:
-    top = ", ".join(t for t, _ in threats.most_common(3))
+def _default_text(threats: Counter[str], size: int, _: Gettext) -> NoticeText:
+    top = ", ".join(t for t, _n in threats.most_common(3))
     return NoticeText(
-        method=f"A network of {size} linked items used for {top}.",
-        countermeasures=["Block the listed indicators.",
-                         "Report further sightings to the issuing organisation."],
+        method=_("A network of %(size)s linked items used for %(threats)s.")
+        % {"size": size, "threats": top},
+        countermeasures=[_("Block the listed indicators."),
+                         _("Report further sightings to the issuing organisation.")],
     )  # fmt: skip
 
 
@@ -163,8 +165,11 @@ def build_notice(
     text: NoticeText | None = None,
     title: str | None = None,
     now: dt.datetime | None = None,
+    lang: str = DEFAULT,
 ) -> tuple[Notice, list[AssertionView], list[RelationshipRecord]]:
-    """The notice of a cluster as its issuer may see it (audited), with its STIX material."""
+    """The notice of a cluster as its issuer may see it (audited), with its STIX material;
+    the default title and prose (where the analyst gave none) in ``lang``."""
+    _ = gettext(checked(lang))
     now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
     viewer: Viewer = store.viewer(issuer, Role.ANALYST)
     grant = grant_for(viewer, now.date())
@@ -175,7 +180,7 @@ def build_notice(
         raise
     stored = [_stored(r) for r in rows]
     threats = Counter(s.view.threat_type.value for s in stored)
-    prose = text or _default_text(threats, len({r.observable_id for r in rows}))
+    prose = text or _default_text(threats, len({r.observable_id for r in rows}), _)
     ranks = [t.label for t in TLP]
     tlp = max([r.tlp for r in rows] + [r.tlp for r in rels]
               + [TLP(prose.tlp.lower()).rank if prose.tlp else 0])  # fmt: skip
@@ -185,7 +190,8 @@ def build_notice(
     ]
     notice = Notice(
         cluster=cluster, title=title or prose.title
-        or f"Modus operandi: {threats.most_common(1)[0][0]} network {cluster}",
+        or _("Modus operandi: %(threat)s network %(cluster)s")
+        % {"threat": threats.most_common(1)[0][0], "cluster": cluster},
         issuer=viewer.label, generated_at=now, tlp=ranks[tlp], pap=[p.label for p in PAP][pap],
         text=prose, threat_types=dict(threats.most_common()),
         hosting_countries=dict(Counter(c for c in country_codes(ips) if c).most_common()),

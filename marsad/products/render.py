@@ -7,8 +7,10 @@ report's handling as a banner at the top and bottom of every page.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable
+from html import escape
 
 import jinja2
 
@@ -18,6 +20,16 @@ from marsad.products.activity import ActivityReport
 from marsad.products.advisory import Advisory
 from marsad.products.assessment import Assessment
 from marsad.products.charts import bar_chart, column_chart
+from marsad.products.language import (
+    DEFAULT,
+    DIRECTION,
+    Gettext,
+    country_name,
+    gettext,
+    located,
+    region_name,
+)
+from marsad.products.language import translations as _translations
 from marsad.products.notice import Notice
 
 CSV_COLUMNS = (
@@ -32,28 +44,38 @@ TLP_COLOURS = {
     "TLP:RED": ("#ff2b2b", "#000000"),
 }
 
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("marsad.products", "templates"),
-    autoescape=jinja2.select_autoescape(("html", "j2")),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
 
 def _when(value: object) -> str:
     return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else "-"
 
 
-_env.filters["day"] = _when
-
-
-def page(template: str, tlp: str, **context: object) -> str:
-    """Render a product template with its handling banner colours."""
-    background, ink = TLP_COLOURS[tlp]
-    return _env.get_template(template).render(
-        tlp=tlp, tlp_background=background, tlp_ink=ink, **context
+@functools.cache
+def _env(lang: str) -> jinja2.Environment:
+    """The product templates with the words of one language installed."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("marsad.products", "templates"),
+        autoescape=jinja2.select_autoescape(("html", "j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(_translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    _ = gettext(lang)
+    env.filters["day"] = _when
+    env.filters["country"] = lambda code: country_name(code, lang)
+    env.filters["located"] = lambda text: located(text, _)
+    env.filters["say"] = _  # a word kept in the data in English (an action, a reason)
+    return env
+
+
+def page(template: str, tlp: str, lang: str = DEFAULT, **context: object) -> str:
+    """Render a product template in ``lang`` with its handling banner colours."""
+    background, ink = TLP_COLOURS[tlp]
+    return _env(lang).get_template(template).render(
+        tlp=tlp, tlp_background=background, tlp_ink=ink, lang=lang, dir=DIRECTION[lang],
+        **context,
+    )  # fmt: skip
 
 
 def pdf_of(html_text: str) -> bytes:
@@ -63,21 +85,46 @@ def pdf_of(html_text: str) -> bytes:
     return bytes(weasyprint.HTML(string=html_text).write_pdf())
 
 
-def html(report: ActivityReport) -> str:
-    """The report as one self-contained HTML page (charts inline as SVG)."""
+def _bars(counts: dict[str, int], title: str, _: Gettext, limit: int = 15) -> str:
+    """A bar chart with its title as HTML above it (see `charts`)."""
+    svg = bar_chart(counts, title, limit, _("nothing in this period"), drawn_title=False)
+    return f'<p class="chart-title">{escape(title)}</p>{svg}'
+
+
+def _columns(counts: dict[str, int], title: str) -> str:
+    svg = column_chart(counts, title, drawn_title=False)
+    return f'<p class="chart-title">{escape(title)}</p>{svg}'
+
+
+def _network_label(label: str, lang: str, _: Gettext) -> str:
+    """A network's label in a chart: its number alone where the chart's text runs right to
+    left (SVG text does not join Arabic letters)."""
+    number = label.removeprefix("network ")
+    return f"#{number}" if DIRECTION[lang] == "rtl" else _("network %(id)s") % {"id": number}
+
+
+def _chart_country(code: str, lang: str) -> str:
+    return code if DIRECTION[lang] == "rtl" else country_name(code, lang)
+
+
+def html(report: ActivityReport, lang: str = DEFAULT) -> str:
+    """The report as one self-contained HTML page in ``lang`` (charts inline as SVG)."""
+    _ = gettext(lang)
+    clusters = {_network_label(k, lang, _): n for k, n in report.by_cluster.items()}
     return page(
         "activity.html.j2",
         report.tlp,
+        lang,
         r=report,
-        chart_threats=bar_chart(report.by_threat_type, "Items by threat type"),
-        chart_days=column_chart(report.over_time, "Items by date first seen"),
-        chart_clusters=bar_chart(report.by_cluster, "Infrastructure by network", limit=10),
+        chart_threats=_bars(report.by_threat_type, _("Items by threat type"), _),
+        chart_days=_columns(report.over_time, _("Items by date first seen")),
+        chart_clusters=_bars(clusters, _("Infrastructure by network"), _, limit=10),
     )
 
 
-def pdf(report: ActivityReport) -> bytes:
-    """The activity report as PDF."""
-    return pdf_of(html(report))
+def pdf(report: ActivityReport, lang: str = DEFAULT) -> bytes:
+    """The activity report as PDF in ``lang``."""
+    return pdf_of(html(report, lang))
 
 
 def csv_rows(report: ActivityReport) -> str:
@@ -103,34 +150,37 @@ def stix(report: ActivityReport, views: Iterable[AssertionView]) -> bytes:
                          now=report.generated_at)  # fmt: skip
 
 
-def assessment_html(a: Assessment) -> str:
-    """The assessment as one self-contained HTML page."""
-    names = {r.country: r.name for r in a.by_country}
+def assessment_html(a: Assessment, lang: str = DEFAULT) -> str:
+    """The assessment as one self-contained HTML page in ``lang``."""
+    _ = gettext(lang)
     return page(
         "assessment.html.j2",
         a.tlp,
+        lang,
         a=a,
-        region_name=a.region.replace("-", " ").title() if a.region != "global" else "Global",
-        chart_threats=bar_chart(a.by_threat_type, "Items by threat type"),
-        chart_time=column_chart(a.over_time, "Items by date first seen"),
-        chart_countries=bar_chart(
-            {f"{names[r.country]}": r.infrastructure + r.victims for r in a.by_country},
-            "Items by country", limit=30,
+        region_name=region_name(a.region, _),
+        chart_threats=_bars(a.by_threat_type, _("Items by threat type"), _),
+        chart_time=_columns(a.over_time, _("Items by date first seen")),
+        chart_countries=_bars(
+            {_chart_country(r.country, lang): r.infrastructure + r.victims for r in a.by_country},
+            _("Items by country"), _, limit=30,
         ),
         chapter_charts=[
-            (column_chart(c.trend, f"{c.threat}: items by date first seen"),
-             bar_chart(c.countries, f"{c.threat}: countries most affected", limit=10))
+            (_columns(c.trend, _("%(threat)s: items by date first seen") % {"threat": c.threat}),
+             _bars(c.countries, _("%(threat)s: countries most affected") % {"threat": c.threat},
+                   _, limit=10))
             for c in a.chapters
         ],
     )  # fmt: skip
 
 
-def advisory_html(a: Advisory) -> str:
-    """The public advisory as one HTML page."""
-    return page("advisory.html.j2", a.tlp, a=a)
+def advisory_html(a: Advisory, lang: str = DEFAULT) -> str:
+    """The public advisory as one HTML page in ``lang`` (its advice as built: see
+    `build_advisory`'s ``lang``)."""
+    return page("advisory.html.j2", a.tlp, lang, a=a)
 
 
-def notice_html(n: Notice, limit: int = 300) -> str:
-    """The modus-operandi notice as one HTML page (at most ``limit`` indicators and links:
-    the STIX and JSON forms hold them all)."""
-    return page("notice.html.j2", n.tlp, n=n, limit=limit)
+def notice_html(n: Notice, limit: int = 300, lang: str = DEFAULT) -> str:
+    """The modus-operandi notice as one HTML page in ``lang`` (at most ``limit`` indicators
+    and links: the STIX and JSON forms hold them all)."""
+    return page("notice.html.j2", n.tlp, lang, n=n, limit=limit)

@@ -22,6 +22,7 @@ from marsad.model.records import AssertionView
 from marsad.products import render
 from marsad.products.activity import ActivityReport, build_report
 from marsad.products.activity_data import Locator, build_locator, findings, national_unit
+from marsad.products.language import DEFAULT
 from marsad.products.period import Period
 from marsad.store.store import Store
 
@@ -92,18 +93,23 @@ def activity_report(
 
 
 def write(
-    report: ActivityReport, annex: Sequence[AssertionView], formats: Sequence[str], folder: Path
+    report: ActivityReport,
+    annex: Sequence[AssertionView],
+    formats: Sequence[str],
+    folder: Path,
+    lang: str = DEFAULT,
 ) -> list[str]:
-    """Write the report in each format under ``folder``; return the paths."""
+    """Write the report in each format under ``folder`` (HTML and PDF in ``lang``; the CSV,
+    STIX and JSON forms are the same in every language); return the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"activity-{report.country}-{report.period.label.replace('..', '_')}"
     paths: list[str] = []
     for fmt in formats:
         path = folder / f"{stem}.{'stix.json' if fmt == 'stix' else fmt}"
         if fmt == "html":
-            path.write_text(render.html(report), encoding="utf-8")
+            path.write_text(render.html(report, lang), encoding="utf-8")
         elif fmt == "pdf":
-            path.write_bytes(render.pdf(report))
+            path.write_bytes(render.pdf(report, lang))
         elif fmt == "csv":
             path.write_text(render.csv_rows(report), encoding="utf-8")
         elif fmt == "stix":

@@ -106,7 +106,7 @@ def _assess(request: Request, who: WebCaller) -> Assessment:
     region, period = _assessment_asked(request, who)
     try:
         made = assessment(who.store, region, parse_period(period), as_org=who.viewer.org_name,
-                          now=settings_of(request).now())  # fmt: skip
+                          now=settings_of(request).now(), lang=who.lang)  # fmt: skip
     except MarsadError as exc:
         who.audit("report-assessment", f"{region} {period}"[:200], outcome="deny",
                   reason=str(exc))  # fmt: skip
@@ -134,7 +134,7 @@ def assessment_file(request: Request, who: Reader, fmt: str) -> Response:
         raise WebError(404, N_("No such report format."))
     made = _assess(request, who)
     stem = f"assessment-{made.region}-{made.period.label.replace('..', '_')}"
-    return _pages(fmt, lambda: render.assessment_html(made), made, stem)
+    return _pages(fmt, lambda: render.assessment_html(made, who.lang), made, stem)
 
 
 # -- the awareness advisory ------------------------------------------------------------
@@ -150,7 +150,8 @@ def _advise(request: Request, who: WebCaller) -> Advisory:
         if not examples.isdigit() or not 0 <= int(examples) <= 50:
             raise MarsadError(f"examples {examples!r} is not a whole number from 0 to 50")
         made = build_advisory(who.store, threat, examples=int(examples),
-                              issuer=who.viewer.org_name or "Marsad", now=settings_of(request).now())  # fmt: skip
+                              issuer=who.viewer.org_name or "Marsad", now=settings_of(request).now(),
+                              lang=who.lang)  # fmt: skip
     except MarsadError as exc:
         who.audit("report-advisory", threat[:100], outcome="deny", reason=str(exc))
         raise WebError(400, str(exc)) from None
@@ -175,7 +176,9 @@ def advisory_file(request: Request, who: Reader, fmt: str) -> Response:
     if fmt not in PAGES:
         raise WebError(404, N_("No such report format."))
     made = _advise(request, who)
-    return _pages(fmt, lambda: render.advisory_html(made), made, f"advisory-{made.threat}")
+    return _pages(
+        fmt, lambda: render.advisory_html(made, who.lang), made, f"advisory-{made.threat}"
+    )
 
 
 # -- the modus-operandi notice ---------------------------------------------------------
@@ -230,7 +233,7 @@ def _notice(request: Request, who: WebCaller) -> tuple[Notice, Callable[[], byte
         cluster = _stored_cluster(who, asked["cluster"])
         made, views, rels = build_notice(who.store, cluster, str(who.viewer.org_name),
                                          text=text, title=asked["title"] or None,
-                                         now=settings_of(request).now())  # fmt: skip
+                                         now=settings_of(request).now(), lang=who.lang)  # fmt: skip
     except MarsadError as exc:
         who.audit("report-notice", asked["cluster"], outcome="deny", reason=str(exc))
         raise WebError(400, str(exc)) from None
@@ -258,4 +261,6 @@ def notice_file(request: Request, who: Reader, fmt: str) -> Response:
     made, bundle = _notice(request, who)
     if fmt == "stix":
         return _file(bundle(), fmt, f"notice-{made.cluster}")
-    return _pages(fmt, lambda: render.notice_html(made), made, f"notice-{made.cluster}")
+    return _pages(
+        fmt, lambda: render.notice_html(made, lang=who.lang), made, f"notice-{made.cluster}"
+    )

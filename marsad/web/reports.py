@@ -94,13 +94,13 @@ def download(request: Request, who: Reader, fmt: str) -> Response:
     country, period = _asked(request, who)
     report, annex = _generate(request, who, country, period)
     if fmt == "pdf":
-        body: bytes = render.pdf(report)
+        body: bytes = render.pdf(report, who.lang)
     elif fmt == "stix":
         body = render.stix(report, annex)
     elif fmt == "csv":
         body = render.csv_rows(report).encode()
     else:
-        body = render.html(report).encode()
+        body = render.html(report, who.lang).encode()
     media, suffix = DOWNLOADS[fmt]
     name = f"activity-{report.country}-{report.period.label.replace('..', '_')}.{suffix}"
     return Response(body, media_type=media, headers={

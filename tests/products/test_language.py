@@ -1,0 +1,153 @@
+"""Products in English, Arabic (right to left) and French: the catalogue is complete and up
+to date, the PDFs carry the language's words in a font with its glyphs, and what machines
+read (JSON keys, TLP labels, values, STIX) is the same in every language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from pathlib import Path
+
+import msgspec
+import pytest
+from babel.messages.pofile import read_po
+
+from marsad.model.errors import MarsadError
+from marsad.products import render
+from marsad.products.advisory import build_advisory
+from marsad.products.assessment_data import assessment
+from marsad.products.language import LOCALE_DIR, checked, country_name, gettext, located
+from marsad.products.period import parse_period
+from marsad.products.service import activity_report
+from marsad.store.store import Store
+from tests.products.conftest import pdf_pages
+from tests.products.test_cli_reports import marsad
+from tests.products.world import FJ_PHISH, build_fixed
+
+NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+OCTOBER = parse_period("2026-10")
+POT = LOCALE_DIR / "products.pot"
+PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
+
+
+def _flat(text: str) -> str:
+    """pdftotext's words, without the bidi marks it puts around runs of each direction."""
+    marks = {c for c in text if unicodedata.category(c) == "Cf"}
+    return " ".join("".join(c for c in text if c not in marks).split())
+
+
+def _messages(path: Path) -> dict[str, str]:
+    with path.open("rb") as fh:
+        return {str(m.id): str(m.string or "") for m in read_po(fh) if m.id}
+
+
+@pytest.mark.parametrize("lang", ["ar", "fr"])
+def test_every_product_message_is_translated_with_its_placeholders(lang: str) -> None:
+    wanted = _messages(POT)
+    done = _messages(LOCALE_DIR / lang / "LC_MESSAGES" / "products.po")
+    empty = sorted(m for m in wanted if not done.get(m))
+    assert not empty, (lang, empty[:5])
+    for msgid in wanted:
+        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(done[msgid])), (
+            lang,
+            msgid,
+        )
+
+
+def test_the_product_message_template_is_up_to_date() -> None:
+    """Every word of the product templates and code is in products.pot (see babel.cfg)."""
+    from babel.messages.extract import extract_from_dir
+
+    here = LOCALE_DIR.parent
+    method_map = [("**.py", "python"), ("**/templates/**.j2", "jinja2.ext.babel_extract")]
+    options = {"**/templates/**.j2": {"extensions": "jinja2.ext.i18n",
+                                      "trim_blocks": "True", "lstrip_blocks": "True"}}  # fmt: skip
+    found = {
+        m if isinstance(m, str) else m[0]
+        for _f, _l, m, _c, _x in extract_from_dir(here, method_map, options)
+    }
+    assert found == set(_messages(POT)), sorted(found ^ set(_messages(POT)))[:5]
+
+
+def test_an_arabic_report_runs_right_to_left_in_arabic_words(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    build_fixed(sqlite_store)
+    report, _ = activity_report(sqlite_store, "FJ", OCTOBER, now=NOW)
+    page = render.html(report, "ar")
+    assert '<html lang="ar" dir="rtl">' in page
+    heading = gettext("ar")("Cyber activity report")
+    assert heading == "تقرير النشاط السيبراني"
+    pages, text = pdf_pages(render.pdf(report, "ar"), tmp_path)
+    flat = _flat(text)
+    assert pages and heading in flat and "فيجي" in flat  # Fiji, from pycountry's catalogue
+    assert "Cyber activity report" not in flat and "Summary" not in flat
+    assert "TLP:AMBER" in flat and FJ_PHISH in flat  # labels and values as they are
+    assert "takedown request" not in flat and "طلب إزالة" in flat
+
+
+def test_a_french_advisory_and_assessment(sqlite_store: Store, tmp_path: Path) -> None:
+    build_fixed(sqlite_store)
+    advisory = build_advisory(sqlite_store, "investment-scam", now=NOW, lang="fr")
+    assert advisory.advice.title.startswith("Escroqueries à l'investissement")
+    page = render.advisory_html(advisory, "fr")
+    assert '<html lang="fr" dir="ltr">' in page
+    _pages, text = pdf_pages(render.pdf_of(page), tmp_path / "advisory")
+    flat = _flat(text)
+    for part in ("Comment fonctionne l'escroquerie", "Signes d'alerte", "Que faire",
+                 "bank-fiji-login[.]com[.]fj", "TLP:CLEAR"):  # fmt: skip
+        assert part in flat
+    assert "How the scam works" not in flat
+    made = assessment(sqlite_store, "asia-south-pacific", parse_period("2026-Q4"), now=NOW,
+                      lang="fr")  # fmt: skip
+    _pages, text = pdf_pages(render.pdf_of(render.assessment_html(made, "fr")), tmp_path / "a")
+    flat = _flat(text)
+    assert "Évaluation de la menace — Asie et Pacifique Sud" in flat and "Synthèse" in flat
+    assert "Fidji héberge le plus d'infrastructures" in flat
+
+
+def test_machine_readable_fields_do_not_change_with_the_language(
+    sqlite_store: Store,
+) -> None:
+    build_fixed(sqlite_store)
+    english = assessment(sqlite_store, "asia-south-pacific", parse_period("2026-Q4"), now=NOW)
+    arabic = assessment(sqlite_store, "asia-south-pacific", parse_period("2026-Q4"), now=NOW,
+                        lang="ar")  # fmt: skip
+    en, ar = msgspec.to_builtins(english), msgspec.to_builtins(arabic)
+    assert en.keys() == ar.keys() and ar["summary"] != en["summary"]
+    for key in ("tlp", "by_threat_type", "by_reliability", "chapters", "annex", "by_country"):
+        assert ar[key] == en[key], key  # values, vocabularies, actions: as in English
+    assert "TLP:" in ar["tlp"] and any("\u0600" <= c <= "\u06ff" for c in ar["summary"][0])
+
+
+def test_words_built_in_python() -> None:
+    assert located("resolves to 203.0.113.5", gettext("fr")) == "résout vers 203.0.113.5"
+    assert located(".fj domain", gettext("fr")) == "domaine .fj"
+    assert located("something new", gettext("fr")) == "something new"
+    assert country_name("FJ", "fr") == "Fidji" and country_name("FJ") == "Fiji"
+    assert country_name("XK") == "XK"  # not an ISO 3166-1 code: shown as it is
+    with pytest.raises(MarsadError, match="language 'de' is not one of en, ar, fr"):
+        checked("de")
+
+
+def test_the_cli_writes_the_language_asked_for(tmp_path: Path) -> None:
+    from marsad.store.engine import sqlite_url
+
+    url = sqlite_url(tmp_path / "marsad.db")
+    store = Store.open(url, create=True)
+    build_fixed(store)
+    store.close()
+    marsad("report", "activity", "--country", "FJ", "--period", "2026-10", "--format",
+           "html,csv", "--lang", "ar", "--out", str(tmp_path), "--db", url)  # fmt: skip
+    page = (tmp_path / "activity-FJ-2026-10.html").read_text()
+    assert 'dir="rtl"' in page and "تقرير النشاط السيبراني" in page
+    csv = (tmp_path / "activity-FJ-2026-10.csv").read_text()
+    assert csv.startswith("section,type,value") and "takedown request" in csv
+    marsad("report", "advisory", "--threat", "phishing", "--lang", "fr", "--out", str(tmp_path),
+           "--db", url)  # fmt: skip
+    assert "Hameçonnage" in (tmp_path / "advisory-phishing.html").read_text()
+    bad = marsad("report", "assessment", "--region", "global", "--period", "2026-Q4",
+                 "--lang", "de", "--db", url, ok=False)  # fmt: skip
+    assert bad.returncode != 0 and "language 'de' is not one of en, ar, fr" in bad.stderr
+    assert "Traceback" not in bad.stderr
