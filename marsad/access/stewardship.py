@@ -18,7 +18,13 @@ from marsad.access.policy import Viewer
 from marsad.model.errors import MarsadError
 from marsad.model.handling import PAP, TLP, Handling
 from marsad.store.analysis_state import forget as forget_analysis
-from marsad.store.schema import agreements, assertion_sources, assertions
+from marsad.store.schema import (
+    actions_taken,
+    agreements,
+    assertion_sources,
+    assertions,
+    sightings,
+)
 from marsad.store.store import Store
 
 
@@ -173,7 +179,8 @@ def extend(
 def purge(
     store: Store, viewer: Viewer, reason: str, today: dt.date, submission_id: int | None = None
 ) -> int:
-    """Delete the owner's expired records for good (their provenance links go with them)."""
+    """Delete the owner's expired records for good (their provenance links, sightings and
+    the actions taken on them go with them)."""
     if not reason.strip():
         raise MarsadError("give a reason for the purge (--reason)")
     cond = and_(_owned(viewer, submission_id), assertions.c.retain_until < today)
@@ -181,9 +188,8 @@ def purge(
         ids: list[int] = list(conn.execute(select(assertions.c.id).where(cond)).scalars())
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
-            conn.execute(
-                delete(assertion_sources).where(assertion_sources.c.assertion_id.in_(chunk))
-            )
+            for linked in (assertion_sources, sightings, actions_taken):
+                conn.execute(delete(linked).where(linked.c.assertion_id.in_(chunk)))
             conn.execute(delete(assertions).where(assertions.c.id.in_(chunk)))
         if ids:  # the graph lost values: the next analysis is a full one
             forget_analysis(conn)

@@ -197,3 +197,18 @@ def test_the_sql_predicate_agrees_with_the_policy(store: Store) -> None:
                                               releasable_to=tokens_of(r.releasable_to)), r.org_id)
             }  # fmt: skip
             assert in_sql == in_python, org
+
+
+def test_a_purge_takes_the_actions_on_the_purged_records_with_it(store: Store) -> None:
+    from marsad.access import stewardship
+
+    _world(store)
+    _record(store, "Fiji CCU", ActionKind.BLOCKED)
+    with store.engine.begin() as conn:  # PhishGuard's record expired yesterday
+        conn.execute(assertions.update().where(assertions.c.tlp == TLP.GREEN.rank)
+                     .values(retain_until=TODAY - dt.timedelta(days=1)))  # fmt: skip
+    owner = store.viewer("PhishGuard")
+    assert stewardship.purge(store, owner, "no longer needed", TODAY) == 1
+    with store.engine.connect() as conn:
+        assert conn.execute(select(actions_taken.c.id)).all() == []
+    assert action_reads.listing(store, EVERYTHING) == []
