@@ -162,3 +162,26 @@ def test_registered_domain_uses_the_shipped_public_suffix_list() -> None:
     assert registered_domain("com") is None
     assert registered_domain("192.0.2.1") is None
     assert registered_domain("") is None
+
+
+def test_registered_domain_agrees_with_publicsuffixlist_around_every_rule() -> None:
+    # The parent shortcut must give the library's answer for every rule of the shipped
+    # list (exceptions, wildcards, deep private suffixes) and for names above and below it.
+    from publicsuffixlist import PublicSuffixList
+
+    from marsad.model.normalize.domain import _rules
+
+    psl = PublicSuffixList()
+    names = {"a.b.internal", "x.y.z.example", "localhost", "a..b.com", ".a.com"}
+    for rule in _rules():
+        base = rule.lstrip("!").removeprefix("*.")
+        names.update({base, f"x.{base}", f"y.x.{base}", f"www.y.x.{base}"})
+        if "." in base:
+            names.add(f"z.{base.partition('.')[2]}")  # a sibling of the rule
+    assert len(names) > 40_000
+    wrong = [
+        (name, registered_domain(name), psl.privatesuffix(name))
+        for name in sorted(names)
+        if registered_domain(name) != (psl.privatesuffix(name) or None)
+    ]
+    assert not wrong, wrong[:10]

@@ -53,3 +53,23 @@ def test_raw_bytes_are_committed_at_once_and_copied_into_the_file_aside(
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
     store.close()
+
+
+def test_none_binds_as_null_through_its_own_adapter() -> None:
+    # The engine registers an adapter for None (bulk loads bind it faster); it must still
+    # store SQL NULL, in executemany as in a single execute.
+    import sqlite3
+
+    import marsad.store.engine  # noqa: F401  (registers the adapter)
+
+    assert (type(None), sqlite3.PrepareProtocol) in sqlite3.adapters
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (a, b)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(None, 1), ("x", None)])
+    con.execute("INSERT INTO t VALUES (?, ?)", (None, None))
+    assert con.execute("SELECT count(*) FROM t WHERE a IS NULL").fetchone() == (2,)
+    assert con.execute("SELECT typeof(b) FROM t ORDER BY rowid").fetchall() == [
+        ("integer",),
+        ("null",),
+        ("null",),
+    ]

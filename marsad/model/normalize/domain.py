@@ -14,11 +14,11 @@ one the `publicsuffixlist` package ships; nothing is downloaded at run time.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Final
 
 import idna
-from publicsuffixlist import PublicSuffixList
+from publicsuffixlist import PSLFILE, PublicSuffixList, encode_idn
 
 from marsad.model.errors import InvalidObservable
 
@@ -122,16 +122,62 @@ def has_known_suffix(domain: str) -> bool:
     return _known_tld(domain[domain.rfind(".") + 1 :])
 
 
-@lru_cache(maxsize=262144)
+@cache
+def _rules() -> frozenset[str]:
+    """The list's rules as `publicsuffixlist` reads them: ``!exception``, ``*.wildcard`` and
+    plain names, lower case, each also in its A-label form (read at the first lookup, not
+    at import: the A-labels take ~0.1 s)."""
+    with open(PSLFILE, "rb") as f:
+        text = f.read().decode("utf8", "surrogateescape").lower()
+    found: set[str] = set()
+    for line in text.splitlines():
+        rule = line.split(" ")[0].rstrip()
+        if rule and not rule.startswith("//"):
+            found.add(rule)
+            if not rule.isascii():  # an ASCII rule is its own A-label form
+                encoded = encode_idn(rule.lstrip("!"))
+                found.add("!" + encoded if rule[0] == "!" else encoded)
+    return frozenset(found)
+
+
+_UNSEEN: Final = object()
+_BY_PARENT: dict[str, str | None] = {}
+
+
 def registered_domain(domain: str) -> str | None:
     """The registered domain (eTLD+1) of a domain; None for a bare public suffix or an IP.
 
     An unlisted top-level label counts as a public suffix (``a.b.internal`` → ``b.internal``).
+    The answer is the list's (`publicsuffixlist`'s) own: a rule can only involve the name's
+    first label by being the whole name (``!name``, ``*.name``, ``name``) or a wildcard over
+    its parent (``*.parent``); when none is listed, the name's public suffix is its
+    parent's, so the answer depends only on the parent (looked up once per parent: hosts in
+    bulk share a few parents, ``com``, ``co.uk``, …).
     """
     text = domain.lower()
     if text[-1:] == ".":
         text = text[:-1]
     if not text or text[text.rfind(".") + 1 :].isdigit():
         return None
+    head, _, parent = text.partition(".")
+    if not head or not parent or ".." in text or text[-1] == "." or not text.isascii():
+        return _privatesuffix(text)
+    rules = _rules()
+    if "!" + text in rules:  # an exception: the name itself is registered
+        return text
+    if text in rules or "*." + text in rules:  # the name is a public suffix
+        return None
+    if "*." + parent in rules and "!" + parent not in rules:  # a wildcard over the parent
+        return None
+    found = _BY_PARENT.get(parent, _UNSEEN)
+    if found is _UNSEEN:
+        if len(_BY_PARENT) > 100_000:
+            _BY_PARENT.clear()
+        found = _BY_PARENT[parent] = _privatesuffix(parent)
+    # the parent a public suffix: the name is the registered domain; else the parent's is
+    return text if found is None else found  # type: ignore[return-value]
+
+
+def _privatesuffix(text: str) -> str | None:
     found = _PSL.privatesuffix(text)
     return str(found) if found else None
