@@ -294,3 +294,25 @@ def test_canonical_values_are_taken_as_the_normaliser_would(
             return ("invalid", exc.reason)
 
     assert outcome(stix21.observe) == outcome(V.make_observable)
+
+
+def test_keyword_threat_finds_what_the_plain_keyword_search_finds() -> None:
+    # The first-letter lookahead only skips positions: the same keyword at the same place
+    # as the plain lookbehind-and-alternation search, on names mixing keywords and
+    # look-alikes (inside words, after digits, accents, underscores).
+    import random
+    import re
+
+    from marsad.formats.stix_vocab import _KEYWORDS, NAME_KEYWORDS, keyword_threat
+
+    plain = re.compile("(?<![a-z0-9])(" + "|".join(re.escape(k) for k, _ in NAME_KEYWORDS) + ")")
+    words = [k for k, _ in NAME_KEYWORDS] + ["indicator", "9", "-", " ", "x", "é", "_", "C2"]
+    rng = random.Random(2)
+    for _ in range(20_000):
+        text = "".join(rng.choice(words) for _ in range(rng.randint(0, 6))).lower()
+        ours, theirs = _KEYWORDS.search(text), plain.search(text)
+        assert (ours and (ours.start(), ours.group(1))) == (
+            theirs and (theirs.start(), theirs.group(1))
+        ), text
+    assert keyword_threat("Cobalt Strike C2 10.0.0.1") == "c2"
+    assert keyword_threat("xphish kit") is None and keyword_threat("a-Phish kit") == "phishing"
