@@ -27,11 +27,13 @@ from marsad.model.handling import (
 )
 from marsad.model.records import ThreatType
 from marsad.products import alerting
-from marsad.store import reads
+from marsad.store import action_reads, match_reads, reads
 
 router = APIRouter(tags=["submissions"])
 Reader = Annotated[Caller, Depends(permit(Action.READ))]
 Submitter = Annotated[Caller, Depends(permit(Action.SUBMIT))]
+FEEDBACK = 1000
+"""Newest sightings and actions taken on a submission's records returned with it."""
 
 _UPLOAD_DOC = {
     "requestBody": {
@@ -138,7 +140,10 @@ def _own(who: Caller, submission_id: int, action: str) -> None:
                  f"no submission {submission_id} from {who.viewer.org_name}")  # fmt: skip
 
 
-@router.get("/submissions/{submission_id}", summary="One submission with its rejected records")
+@router.get(
+    "/submissions/{submission_id}",
+    summary="One submission with its rejected records and the feedback on its records",
+)
 def get_submission(
     who: Reader,
     submission_id: Annotated[int, Path(ge=1)],
@@ -147,8 +152,14 @@ def get_submission(
     _own(who, submission_id, "read-submission")
     row = who.store.submission(submission_id)
     rejected = who.store.rejections(submission_id, limit=rejections)
-    who.audit("read-submission", str(submission_id))
-    return json_response({"submission": row, "rejections": rejected})
+    seen = match_reads.sightings_of(who.store, who.grant, FEEDBACK, submission_id=submission_id)
+    acted = action_reads.listing(
+        who.store, who.grant, scope="on-own", submission_id=submission_id, limit=FEEDBACK
+    )
+    who.audit("read-submission", str(submission_id), actions=[x.id for x in acted],
+              sightings=[s.assertion_id for s in seen])  # fmt: skip
+    feedback = {"sightings": seen, "actions": acted}
+    return json_response({"submission": row, "rejections": rejected, "feedback": feedback})
 
 
 @router.get("/submissions/{submission_id}/raw", summary="The exact bytes a submission arrived as")

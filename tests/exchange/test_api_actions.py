@@ -34,6 +34,13 @@ def test_record_list_and_feedback(api: Api) -> None:
         (FIJI, None, "blocked")
     ]
     assert api.client.get("/api/v1/actions", headers=api.auth(DESK)).json()["items"] == []
+    detail = api.client.get(f"/api/v1/submissions/{sub}", headers=api.auth(PG)).json()
+    assert [(x["org"], x["value"]) for x in detail["feedback"]["actions"]] == [
+        (FIJI, "evil.example.com")
+    ]
+    assert detail["feedback"]["sightings"] == []
+    desk_sub = api.client.get(f"/api/v1/submissions/{red}", headers=api.auth(DESK)).json()
+    assert desk_sub["feedback"]["actions"] == []  # Fiji acted on PhishGuard's record only
     foreign = api.client.get("/api/v1/actions", headers=api.auth(PG), params={"submission": red})
     assert problem(foreign, 404)["detail"] == f"no submission {red} from {PG}"
     # the desk acts on both records; PhishGuard sees the action on its record, paged
