@@ -18,6 +18,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from marsad.products import language as products_language
+
 HERE = Path(__file__).parent
 LOCALE_DIR = HERE / "locale"
 TEMPLATE_DIR = HERE / "templates"
@@ -56,6 +58,12 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals["languages"] = LANGUAGES
+    # a product's words shown in a page (its actions, sections, countries, region) come
+    # from the products' own catalogue, so the page and the download say the same
+    words = products_language.gettext(lang)
+    env.globals["product_word"] = words
+    env.globals["country_name"] = lambda code: products_language.country_name(code, lang)
+    env.globals["region_name"] = lambda region: products_language.region_name(region, words)
     return env
 
 

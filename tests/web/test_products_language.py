@@ -26,6 +26,8 @@ def test_product_downloads_follow_the_viewers_language(
     browser.sign_in("fiji.officer")
     browser.client.cookies.set("marsad_lang", "ar")
     asked = {"country": "FJ", "period": month}
+    shown = browser.client.get("/reports", params=asked).text  # the report in the page
+    assert "فيجي" in shown and "takedown request" not in shown and "طلب إزالة" in shown
     page = browser.client.get("/reports/activity.html", params=asked).text
     assert '<html lang="ar" dir="rtl">' in page and "تقرير النشاط السيبراني" in page
     words = _pdf_words(browser.client.get("/reports/activity.pdf", params=asked).content)
@@ -35,6 +37,8 @@ def test_product_downloads_follow_the_viewers_language(
     region = {"region": "asia-south-pacific", "period": month}
     words = _pdf_words(browser.client.get("/reports/assessment.pdf", params=region).content)
     assert "Évaluation de la menace" in words and "Synthèse" in words and FJ_VISIBLE in words
+    shown = browser.client.get("/reports/assessment", params=region).text
+    assert "Asie et Pacifique Sud" in shown and "Fidji" in shown
     data = browser.client.get("/reports/assessment.json", params=region).json()
     assert "summary" in data and data["tlp"].startswith("TLP:")  # keys and labels as they are
     advisory = browser.client.get("/reports/advisory.html", params={"threat": "phishing"}).text
