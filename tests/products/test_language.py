@@ -151,3 +151,22 @@ def test_the_cli_writes_the_language_asked_for(tmp_path: Path) -> None:
                  "--lang", "de", "--db", url, ok=False)  # fmt: skip
     assert bad.returncode != 0 and "language 'de' is not one of en, ar, fr" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_an_arabic_notice_words_its_default_prose_and_keeps_the_analysts(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    from marsad.products.notice import NoticeText, build_notice
+
+    fixed = build_fixed(sqlite_store)
+    made, _, _ = build_notice(sqlite_store, fixed.network, "Fiji CCU", now=NOW, lang="ar")
+    assert made.title.startswith("أسلوب العمل: شبكة") and made.text.method.startswith("شبكة من")
+    assert made.text.countermeasures == ["حظر المؤشرات المدرجة.",
+                                         "الإبلاغ عن أي رصد جديد إلى الجهة المُصدِرة."]  # fmt: skip
+    _pages, text = pdf_pages(render.pdf_of(render.notice_html(made, lang="ar")), tmp_path)
+    flat = _flat(text)
+    assert "التدابير المضادة الموصى بها" in flat and made.tlp in flat
+    own = NoticeText(method="Cloned bank portals.")
+    kept, _, _ = build_notice(sqlite_store, fixed.network, "Fiji CCU", text=own, now=NOW,
+                              lang="fr")  # fmt: skip
+    assert kept.text.method == "Cloned bank portals." and kept.title.startswith("Mode opératoire")
