@@ -169,9 +169,10 @@ def test_registered_domain_agrees_with_publicsuffixlist_around_every_rule() -> N
     # list (exceptions, wildcards, deep private suffixes) and for names above and below it.
     from publicsuffixlist import PublicSuffixList
 
-    from marsad.model.normalize.domain import _rules
+    from marsad.model.normalize.domain import _read_rules, _rules
 
     psl = PublicSuffixList()
+    assert _read_rules() == _rules()  # the fallback reads the file as the library does
     names = {"a.b.internal", "x.y.z.example", "localhost", "a..b.com", ".a.com"}
     for rule in _rules():
         base = rule.lstrip("!").removeprefix("*.")

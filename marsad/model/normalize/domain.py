@@ -125,8 +125,17 @@ def has_known_suffix(domain: str) -> bool:
 @cache
 def _rules() -> frozenset[str]:
     """The list's rules as `publicsuffixlist` reads them: ``!exception``, ``*.wildcard`` and
-    plain names, lower case, each also in its A-label form (read at the first lookup, not
-    at import: the A-labels take ~0.1 s)."""
+    plain names, lower case, each also in its A-label form: the library's own parsed set
+    when it has one (a frozenset in ``_publicsuffix``), else `_read_rules`."""
+    parsed = getattr(_PSL, "_publicsuffix", None)
+    if isinstance(parsed, frozenset) and all(type(r) is str for r in parsed):
+        return parsed
+    return _read_rules()
+
+
+def _read_rules() -> frozenset[str]:
+    """The shipped list read the way the library reads it (encoding the A-labels of its
+    non-ASCII rules takes ~0.1 s, so not unless needed)."""
     with open(PSLFILE, "rb") as f:
         text = f.read().decode("utf8", "surrogateescape").lower()
     found: set[str] = set()
