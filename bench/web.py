@@ -4,13 +4,19 @@ Run after `make demo SERVE=0` (MARSAD_HOME selects another instance). Requests g
 the whole application in process (routing, session, policy, SQL, templates) as a signed-in
 demo user, over Starlette's test client; the peer measured in the same run is the REST
 API's lookup of the same value, so the ratio shows what a page adds to the data it reads.
-Target: every page under 300 ms. The product pages (advisory, notice, assessment) produce
-their product on every request and are timed with fewer requests; they have no target.
+Target: every page under 300 ms. The product pages (advisory, notice, assessment) are timed
+with fewer requests. Results kept between requests (`marsad.web.kept`: a viewer's clusters,
+the dashboard's ranking, the assessment) are also timed cold: every kept result forgotten
+before each request (the first request after the server starts or the store changes), and
+"new grant": only each grant's own results forgotten (the first request of another
+organisation while the store is unchanged), with the process's CPU time beside the wall
+time (other work on a shared machine stretches the wall time more than the CPU time).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import time
@@ -20,6 +26,7 @@ from marsad.access import identity
 from marsad.cli import instance
 from marsad.demo.accounts import PASSWORD
 from marsad.exchange.app import create_app
+from marsad.web import kept
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -40,13 +47,48 @@ def _times(
     return out
 
 
+def _forget(shared: bool) -> None:
+    """Forget kept results: all of them, or only each grant's own (not what every grant
+    shares: the stored values, the products' locator)."""
+    if shared:
+        kept.forget_all()
+        return
+    from marsad.web import clustering, dashboard, products
+
+    for module, name in ((clustering, "_kept"), (dashboard, "_kept"),
+                         (products, "_assessments"), (products, "_files")):  # fmt: skip
+        if hasattr(module, name):
+            getattr(module, name).clear()
+
+
+def _cold(
+    client: TestClient, paths: list[str], n: int, headers: dict[str, str] | None = None,
+    shared: bool = True,
+) -> tuple[list[float], list[float]]:  # fmt: skip
+    """Wall and CPU ms of ``paths`` in turn, kept results forgotten before each round."""
+    wall, cpu = [], []
+    for _ in range(n):
+        _forget(shared)
+        started, used = time.perf_counter(), time.process_time()
+        for path in paths:
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, (path, response.status_code)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - used) * 1000)
+    return wall, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--user", default="admin")
     parser.add_argument("-n", type=int, default=30)
     parser.add_argument("--products", type=int, default=5, help="Requests per product page.")
     parser.add_argument("--period", default="2026-10", help="The assessment's period.")
+    parser.add_argument("--cold", type=int, default=3, help="Cold requests per kept page.")
+    parser.add_argument("--only", default="", help="Time only pages whose name has one of "
+                        "these comma-separated words.")  # fmt: skip
     args = parser.parse_args()
+    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     store = instance.open_store()
     client = TestClient(create_app(store), base_url="https://bench")
     login = client.get("/login").text
@@ -94,6 +136,9 @@ def main() -> None:
           f"{args.n} requests per page")  # fmt: skip
     print(f"{'page':28} {'p50 ms':>8} {'p99 ms':>8} {'vs API lookup':>14}")
     print(f"{'API lookup (peer)':28} {peer_p50:8.1f} {_p99(peer):8.1f} {'1.0x':>14}")
+    only = args.only.split(",")
+    pages = {k: v for k, v in pages.items() if any(w in k for w in only)}
+    products = {k: v for k, v in products.items() if any(w in k for w in only)}
     for name, path in pages.items():
         t = _times(client, path, args.n)
         p50 = statistics.median(t)
@@ -104,6 +149,22 @@ def main() -> None:
         print(
             f"{name:28} {p50:8.1f} {max(t):8.1f} {p50 / peer_p50:13.1f}x  (max of {args.products})"
         )
+    assessment = f"/reports/assessment?period={args.period}"
+    fragment = {"HX-Request": "true"}
+    cold = {  # name -> the requests of one round, and whether shared results are forgotten too
+        "top clusters, cold": (["/dashboard/clusters"], fragment, True),
+        "top clusters, new grant": (["/dashboard/clusters"], fragment, False),
+        "assessment, cold": ([assessment], None, True),
+        "assessment, new grant": ([assessment], None, False),
+        "assessment + its PDF, cold": ([assessment, assessment.replace("?", ".pdf?")], None, True),
+    }
+    print(f"{'cold (nothing kept)':28} {'p50 ms':>8} {'max ms':>8} {'CPU p50 ms':>14}")
+    for name, (paths, headers, shared) in cold.items():
+        if any(w in name for w in only):
+            wall, cpu = _cold(client, paths, args.cold, headers, shared)
+            print(f"{name:28} {statistics.median(wall):8.1f} {max(wall):8.1f} "
+                  f"{statistics.median(cpu):14.1f}  (max of {args.cold})")  # fmt: skip
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def _p99(values: list[float]) -> float:

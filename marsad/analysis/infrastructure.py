@@ -63,13 +63,49 @@ class Evidence(msgspec.Struct, frozen=True, kw_only=True):
     tlp: int | None
 
 
-def load_graph(store: Store, grant: Grant) -> Graph:
-    """The graph of everything the grant covers."""
+class Values(msgspec.Struct, frozen=True, kw_only=True):
+    """What every viewer's graph reads the same way: each stored value, the hosts each URL
+    links to, and the values a warninglist names (no marking decides any of it)."""
+
+    obs: list[tuple[int, str, str]]  # (observable id, type, value)
+    by_ref: dict[str, int]  # "type:value" -> observable id
+    hosts: dict[int, list[int]]  # URL observable id -> ids of its host's stored values
+    listed: frozenset[int]  # observable ids a warninglist names
+
+
+def stored_values(store: Store) -> Values:
+    """Read every value once, with its URL → host links and warninglist flags."""
+    from marsad.store.correlation_reads import warninglist_names
+
     with store.engine.connect() as conn:
         rows: Sequence[Any] = conn.execute(
             select(observables.c.id, observables.c.type, observables.c.value)
         ).all()
-        obs = [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+    obs = [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+    by_ref = {f"{t}:{v}": i for i, t, v in obs}
+    hosts: dict[int, list[int]] = {}
+    for oid, typ, value in obs:
+        if typ == "url":
+            host = url_host(value)
+            found = [
+                by_ref[ref] for ref in (f"{kind}:{host}" for kind in HOST_TYPES) if ref in by_ref
+            ]
+            if found:
+                hosts[oid] = found
+    names = warninglist_names([(t, v) for _, t, v in obs])
+    listed = frozenset(i for (i, _, _), n in zip(obs, names, strict=True) if n)
+    return Values(obs=obs, by_ref=by_ref, hosts=hosts, listed=listed)
+
+
+def load_graph(store: Store, grant: Grant, values: Values | None = None) -> Graph:
+    """The graph of everything the grant covers; ``values`` (`stored_values`, the same for
+    every grant) may be read once and shared while the store does not change."""
+    with store.engine.connect() as conn:
+        if values is None:
+            rows: Sequence[Any] = conn.execute(
+                select(observables.c.id, observables.c.type, observables.c.value)
+            ).all()
+            obs = [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
         asserted: set[int] = set(
             conn.execute(
                 select(assertions.c.observable_id).where(visible(grant, assertions)).distinct()
@@ -80,30 +116,40 @@ def load_graph(store: Store, grant: Grant) -> Graph:
             .where(visible(grant, relationships))
             .distinct()
         ).all()
-    by_ref = {f"{t}:{v}": i for i, t, v in obs}
+    if values is not None:
+        obs = values.obs
+    by_ref = values.by_ref if values is not None else {f"{t}:{v}": i for i, t, v in obs}
     pairs: list[tuple[int, int, str]] = []
     for s, t, kind in rels:
         a, b = by_ref.get(str(s)), by_ref.get(str(t))
         if a is not None and b is not None:
             pairs.append((a, b, str(kind)))
     used = asserted | {a for a, _, _ in pairs} | {b for _, b, _ in pairs}
-    for oid, typ, value in obs:
-        if typ == "url" and oid in used:
-            host = url_host(value)
-            for ref in (f"{kind}:{host}" for kind in HOST_TYPES):
-                target = by_ref.get(ref)
-                if target is not None and target in used:
-                    pairs.append((oid, target, "url-host"))
+    if values is not None:
+        for oid, targets in values.hosts.items():
+            if oid in used:
+                pairs += [(oid, target, "url-host") for target in targets if target in used]
+    else:
+        for oid, typ, value in obs:
+            if typ == "url" and oid in used:
+                host = url_host(value)
+                for ref in (f"{kind}:{host}" for kind in HOST_TYPES):
+                    target = by_ref.get(ref)
+                    if target is not None and target in used:
+                        pairs.append((oid, target, "url-host"))
     ids = np.array(sorted(used), dtype=np.int64)
     node = {int(i): k for k, i in enumerate(ids)}
     ref_of = {i: f"{t}:{v}" for i, t, v in obs if i in node}
     refs = [ref_of[int(i)] for i in ids]
     from marsad.store.correlation_reads import over_correlated_nodes  # the store's side of it
 
+    listed = None
+    if values is not None:
+        listed = np.fromiter((int(i) in values.listed for i in ids), dtype=bool, count=len(ids))
     return Graph(
         ids=ids,
         refs=refs,
-        flagged=over_correlated_nodes(store, grant, ids, refs),
+        flagged=over_correlated_nodes(store, grant, ids, refs, listed=listed),
         src=np.array([node[a] for a, _, _ in pairs], dtype=np.int64),
         dst=np.array([node[b] for _, b, _ in pairs], dtype=np.int64),
         weight=np.array([EDGE_WEIGHT.get(k, DEFAULT_WEIGHT) for _, _, k in pairs]),

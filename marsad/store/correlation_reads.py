@@ -252,9 +252,15 @@ def top(
 
 
 def over_correlated_nodes(
-    store: Store, grant: Grant, ids: Array, refs: Sequence[str], rule: CorrelationRule | None = None
+    store: Store,
+    grant: Grant,
+    ids: Array,
+    refs: Sequence[str],
+    rule: CorrelationRule | None = None,
+    listed: Array | None = None,
 ) -> Array:
-    """Per graph node (observable id), whether it over-correlates in what the grant covers."""
+    """Per graph node (observable id), whether it over-correlates in what the grant covers;
+    ``listed`` says which nodes a warninglist names when the caller knows already."""
     rule = rule or CorrelationRule()
     n_subs = func.count(assertion_sources.c.submission_id.distinct())
     query = (
@@ -267,9 +273,10 @@ def over_correlated_nodes(
     with store.engine.connect() as conn:
         busy = np.array(list(conn.execute(query).scalars()), dtype=np.int64)
     flagged: Array = np.isin(np.asarray(ids, dtype=np.int64), busy)
-    listed = warninglist_names([_split(ref) for ref in refs])
-    warned: Array = np.array([bool(x) for x in listed], dtype=bool)
-    return flagged | warned
+    if listed is None:
+        names = warninglist_names([_split(ref) for ref in refs])
+        listed = np.array([bool(x) for x in names], dtype=bool)
+    return flagged | listed
 
 
 def _split(ref: str) -> tuple[str, str]:

@@ -2,12 +2,10 @@
 
 Clusters are those `marsad cluster show --as ORG` computes: from `load_graph(grant)`, so no
 grouping rests on evidence the viewer may not see. Building them costs seconds on a large
-instance, so each grant's clusters are kept and served while a new computation runs in
-the background once data arrives (a new submission) or five minutes pass. Whatever a
-cached grouping says, a cluster's members are filtered again on every view against what
-the grant covers now, so a member hidden since (a tightened marking, an expiry) never shows,
-and its description and evidence are read afresh; only the grouping itself may lag a
-tightened marking by up to five minutes.
+instance, so each grant's clusters are kept (`marsad.web.kept`) until the store changes: a
+write that commits (a submission, a tightened marking, an analysis) makes the next page
+compute them again. Members are still filtered on every view against what the grant
+covers now, and a cluster's description and evidence are read afresh.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from marsad.access.policy import Grant
-from marsad.analysis.infrastructure import clusters_of, load_graph, members
+from marsad.analysis.infrastructure import Values, clusters_of, load_graph, members, stored_values
 from marsad.store.reads import visible
 from marsad.store.schema import assertions, observables, relationships
 from marsad.store.store import Store
@@ -34,11 +32,18 @@ class _Entry:
 
 
 _kept: Kept[_Entry] = Kept()
+_values: Kept[Values] = Kept(size=2)
+
+
+def stored(store: Store) -> Values:
+    """Every stored value with its URL → host links and warninglist flags: the same for every
+    grant, so read once per store version for all of them."""
+    return _values.get(store, "values", lambda: stored_values(store))
 
 
 def _entry(store: Store, grant: Grant) -> _Entry:
     def compute() -> _Entry:
-        graph = load_graph(store, grant)
+        graph = load_graph(store, grant, stored(store))
         return _Entry(members(graph, clusters_of(graph)))
 
     return _kept.get(store, grant, compute)

@@ -1,10 +1,14 @@
-"""Results kept per store and viewer, served while a fresher one is computed.
+"""Results kept per store and viewer, valid while nothing they were made from has changed.
 
-The pages' clusters and the dashboard's cluster ranking cost seconds on a large instance.
-A kept result is fresh while no submission has arrived since and for `TTL` seconds; a
-stale one is served once more while a background thread computes its successor, so a
-page never waits twice. Keys start with the store's URL (not the object's id, which
-Python may reuse for a later store), then whatever else decides the result (the grant).
+The pages' clusters, the dashboard's cluster ranking and the products cost seconds on a
+large instance. A kept result carries the store's change counter (`marsad.store.changes`)
+read before it was computed; it is served only while the counter still reads the same, so
+a tightened marking, a changed agreement or membership, a new submission or a new analysis
+is in the very next answer (it waits for a new computation, never for a stale one). Keys
+start with the store's URL (not the object's id, which Python may reuse for a later
+store), then whatever else decides the result: the viewer's grant, which holds what it may
+see and the day retention is judged on. Unchanged data older than `TTL` seconds is served
+once more while a background thread recomputes it (recency scores age with the clock).
 """
 
 from __future__ import annotations
@@ -14,9 +18,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
-
-from marsad.store.schema import submissions
+from marsad.store.changes import data_version as _counter
 from marsad.store.store import Store
 
 TTL = 300.0
@@ -33,9 +35,8 @@ def forget_all() -> None:
 
 
 def data_version(store: Store) -> int:
-    """Changes whenever a submission arrives: the newest submission's id."""
-    with store.engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(submissions.c.id), 0))).scalar_one())
+    """Changes whenever a write that could change what anyone sees commits."""
+    return _counter(store.engine)
 
 
 class Kept(Generic[V]):
@@ -54,12 +55,15 @@ class Kept(Generic[V]):
             self._kept.clear()
 
     def get(self, store: Store, key: Hashable, compute: Callable[[], V]) -> V:
-        """The kept result for ``key`` on ``store``; computed now only when there is none."""
+        """The kept result for ``key`` on ``store``, computed now when there is none made
+        since the store last changed."""
         full, version = (store.engine.url.render_as_string(), key), data_version(store)
         with self._lock:
             hit = self._kept.get(full)
-            fresh = hit is not None and hit[1] == version and time.monotonic() - hit[0] < TTL
-            start = hit is not None and not fresh and full not in self._running
+            if hit is not None and hit[1] != version:
+                hit = None  # made before a change: never served again
+            start = hit is not None and time.monotonic() - hit[0] >= TTL
+            start = start and full not in self._running
             if start:
                 self._running.add(full)
         if hit is None:
@@ -71,9 +75,9 @@ class Kept(Generic[V]):
         return hit[2]
 
     def _compute(self, full: Hashable, version: int, compute: Callable[[], V]) -> V:
-        value = compute()
+        value = compute()  # ``version`` was read before: a change meanwhile leaves it behind
         with self._lock:
-            if len(self._kept) >= self.size:
+            if len(self._kept) >= self.size and full not in self._kept:
                 self._kept.clear()
             self._kept[full] = (time.monotonic(), version, value)
         return value

@@ -25,6 +25,7 @@ from marsad.exchange.auth import settings_of
 from marsad.model.errors import MarsadError
 from marsad.model.handling import PAP, TLP, Region
 from marsad.products import render
+from marsad.products.activity_data import Locator, build_locator
 from marsad.products.advisory import Advisory, build_advisory
 from marsad.products.advisory_text import ADVICE
 from marsad.products.assessment import Assessment
@@ -35,6 +36,7 @@ from marsad.products.notice_stix import notice_bundle
 from marsad.products.period import parse_period
 from marsad.web import clustering
 from marsad.web.auth import N_, WebCaller, WebError, clean, page_permit
+from marsad.web.kept import Kept
 from marsad.web.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -102,11 +104,31 @@ def _assessment_asked(request: Request, who: WebCaller) -> tuple[str, str]:
     return region, period
 
 
+_assessments: Kept[Assessment] = Kept(size=16)
+_files: Kept[bytes] = Kept(size=8)
+_locators: Kept[Locator] = Kept(size=2)
+
+
+def _locator(who: WebCaller) -> Locator:
+    """Where every value sits and the stored clusters: the same for every reader (each
+    report still reads its items through its reader's grant), so built once per store
+    version for all of them."""
+    return _locators.get(who.store, "locator", lambda: build_locator(who.store))
+
+
 def _assess(request: Request, who: WebCaller) -> Assessment:
+    """The assessment for the signed-in organisation, built once per grant, language, region
+    and period until the store changes (`marsad.web.kept`): viewing it then downloading it
+    builds it once. Every request is audited with what it disclosed."""
     region, period = _assessment_asked(request, who)
     try:
-        made = assessment(who.store, region, parse_period(period), as_org=who.viewer.org_name,
-                          now=settings_of(request).now(), lang=who.lang)  # fmt: skip
+        span = parse_period(period)
+        made = _assessments.get(
+            who.store, (who.viewer.org_name, who.grant, who.lang, region, span.label),
+            lambda: assessment(who.store, region, span, as_org=who.viewer.org_name,
+                               now=settings_of(request).now(), lang=who.lang,
+                               locator=_locator(who)),
+        )  # fmt: skip
     except MarsadError as exc:
         who.audit("report-assessment", f"{region} {period}"[:200], outcome="deny",
                   reason=str(exc))  # fmt: skip
@@ -134,7 +156,19 @@ def assessment_file(request: Request, who: Reader, fmt: str) -> Response:
         raise WebError(404, N_("No such report format."))
     made = _assess(request, who)
     stem = f"assessment-{made.region}-{made.period.label.replace('..', '_')}"
-    return _pages(fmt, lambda: render.assessment_html(made, who.lang), made, stem)
+
+    def html() -> str:
+        return render.assessment_html(made, who.lang)
+
+    if fmt == "json":
+        return _pages(fmt, html, made, stem)
+    # the file of this very build (same grant, language, period and generation time)
+    key = (who.viewer.org_name, who.grant, who.lang, made.region, made.period.label,
+           made.generated_at, fmt)  # fmt: skip
+    body = _files.get(
+        who.store, key, lambda: render.pdf_of(html()) if fmt == "pdf" else html().encode()
+    )
+    return _file(body, fmt, stem)
 
 
 # -- the awareness advisory ------------------------------------------------------------
