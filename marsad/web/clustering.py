@@ -31,8 +31,8 @@ class _Entry:
         self.where = {ref: cid for cid, refs in groups.items() for ref in refs}
 
 
-_kept: Kept[_Entry] = Kept()
-_values: Kept[Values] = Kept(size=2)
+_kept: Kept[_Entry] = Kept(ttl=None)  # made from the data and the grant alone
+_values: Kept[Values] = Kept(size=2, ttl=None)  # made from the data alone
 
 
 def stored(store: Store) -> Values:

@@ -7,8 +7,9 @@ a tightened marking, a changed agreement or membership, a new submission or a ne
 is in the very next answer (it waits for a new computation, never for a stale one). Keys
 start with the store's URL (not the object's id, which Python may reuse for a later
 store), then whatever else decides the result: the viewer's grant, which holds what it may
-see and the day retention is judged on. Unchanged data older than `TTL` seconds is served
-once more while a background thread recomputes it (recency scores age with the clock).
+see and the day retention is judged on. A result that ages with the clock (recency scores)
+is served once more after `TTL` seconds of unchanged data while a background thread
+recomputes it; one made from the data alone (``ttl=None``) stays until the store changes.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def data_version(store: Store) -> int:
 class Kept(Generic[V]):
     """At most ``size`` results, each computed by the caller's function for its key."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 64, ttl: float | None = TTL) -> None:
         self.size = size
+        self.ttl = ttl
         self._kept: dict[Hashable, tuple[float, int, V]] = {}
         self._running: set[Hashable] = set()
         self._lock = threading.Lock()
@@ -62,8 +64,10 @@ class Kept(Generic[V]):
             hit = self._kept.get(full)
             if hit is not None and hit[1] != version:
                 hit = None  # made before a change: never served again
-            start = hit is not None and time.monotonic() - hit[0] >= TTL
-            start = start and full not in self._running
+            start = (
+                hit is not None and self.ttl is not None
+                and time.monotonic() - hit[0] >= self.ttl and full not in self._running
+            )  # fmt: skip
             if start:
                 self._running.add(full)
         if hit is None:

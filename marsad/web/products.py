@@ -104,9 +104,9 @@ def _assessment_asked(request: Request, who: WebCaller) -> tuple[str, str]:
     return region, period
 
 
-_assessments: Kept[Assessment] = Kept(size=16)
-_files: Kept[bytes] = Kept(size=8)
-_locators: Kept[Locator] = Kept(size=2)
+_assessments: Kept[Assessment] = Kept(size=16, ttl=None)  # made from the data alone
+_files: Kept[bytes] = Kept(size=8, ttl=None)
+_locators: Kept[Locator] = Kept(size=2, ttl=None)
 
 
 def _locator(who: WebCaller) -> Locator:

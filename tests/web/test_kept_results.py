@@ -5,9 +5,11 @@ the very next answer, and an unchanged store is not read twice."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from marsad.access import stewardship
 from marsad.access.policy import EVERYTHING
@@ -15,7 +17,9 @@ from marsad.analysis.clusters import save as save_clusters
 from marsad.analysis.infrastructure import clusters_of, load_graph
 from marsad.model.handling import TLP
 from marsad.model.records import ThreatType
-from marsad.web import dashboard
+from marsad.store.schema import organisations
+from marsad.store.store import Store
+from marsad.web import dashboard, kept
 from marsad.web import products as web_products
 from tests.web.conftest import FIJI, PG, Browser, WebWorld, _submit
 from tests.web.test_dashboard import _bundle
@@ -72,3 +76,32 @@ def test_a_tightened_marking_is_in_the_next_dashboard_ranking(
     after = browser.client.get("/dashboard/clusters", params={"format": "json"}).json()
     assert len(scored) == 2 and len(after["clusters"]) == 1  # PhishGuard's .fj network left
     assert after["clusters"][0]["id"] in {c["id"] for c in before["clusters"]}
+
+
+def test_a_change_recomputes_at_once_and_only_what_ages_is_refreshed_after_its_ttl(
+    orgs: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[int] = []
+
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    clock = [1000.0]
+    monkeypatch.setattr(kept.time, "monotonic", lambda: clock[0])
+    fixed, aging = kept.Kept[int](ttl=None), kept.Kept[int](ttl=10.0)
+    assert fixed.get(orgs, "k", compute) == 1 and fixed.get(orgs, "k", compute) == 1
+    clock[0] += 3600
+    assert fixed.get(orgs, "k", compute) == 1  # made from the data alone: kept however old
+    with orgs.engine.begin() as conn:
+        conn.execute(update(organisations).where(organisations.c.name == FIJI)
+                     .values(region="oceania"))  # fmt: skip
+    assert fixed.get(orgs, "k", compute) == 2  # the store changed: computed now, not later
+    assert aging.get(orgs, "k", compute) == 3
+    clock[0] += 11
+    assert aging.get(orgs, "k", compute) == 3  # aged: served once more while recomputed
+    for _ in range(200):
+        if len(computed) == 4 and aging.get(orgs, "k", compute) == 4:
+            break
+        time.sleep(0.05)
+    assert aging.get(orgs, "k", compute) == 4 and len(computed) == 4
