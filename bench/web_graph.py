@@ -19,9 +19,13 @@ off. Then, signed in as Fiji CCU's officer in Chromium (Playwright, /usr/bin/chr
   toggle: each from the call to the next frame drawn;
 - an expand: an address's 100 neighbours taken out of the view, then added back through
   ``/graph/neighbours`` (fetch, add, place, frame), and the route alone on that address;
+- the same expand with an edge-type filter on (the new links hidden as they arrive);
 - the whole view exported as STIX 2.1 (``POST /graph/stix``): time and bytes.
 
-    .venv/bin/python bench/web_graph.py [--nodes 5000] [--ips 40] [--runs 5]
+``--script FILE`` serves FILE as the page's ``/static/graph.js`` (e.g. an earlier version
+from ``git show REV:marsad/web/static/graph.js``), for a before/after run on the same world.
+
+    .venv/bin/python bench/web_graph.py [--nodes 5000] [--ips 40] [--runs 5] [--script FILE]
 """
 
 from __future__ import annotations
@@ -140,6 +144,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--ips", type=int, default=40)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--script", type=Path, help="serve this file as /static/graph.js")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -158,6 +163,11 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
         page = context.new_page()
+        if args.script:
+            script = args.script.read_bytes()
+            print(f"graph.js from {args.script}")
+            page.route("**/static/graph.js", lambda route: route.fulfill(
+                body=script, content_type="text/javascript"))  # fmt: skip
         page.goto(f"{base}/login")
         page.get_by_label("User name").fill("fiji.officer")
         page.get_by_label("Password").fill(PASSWORD)
@@ -231,6 +241,10 @@ def main() -> None:
             f"expand (100 neighbours back into a {total:,}-node view) "
             f"{_ms([e[0] for e in expands])}   shown {shown}, more {more}"
         )
+        page.select_option("#edge-type", "resolves-to")
+        filtered = timed("expand", hub)
+        page.select_option("#edge-type", "")
+        print(f"expand with the filter on (resolves-to) {_ms([e[0] for e in filtered])}")
         stix = timed("stix", None, 3)
         print(
             f"POST /graph/stix (the whole view) {_ms([s[0] for s in stix])}   "

@@ -210,3 +210,53 @@ def test_a_partner_records_an_action_from_the_value_page(page: Any, server: str)
     page.wait_for_url(f"**/observables/domain/{GREEN_HOST}#actions")
     row = page.locator("#actions tbody tr").first.inner_text()
     assert "Taken down" in row and "PhishGuard (pg.user)" in row and "registrar suspended it" in row
+
+
+def test_cluster_explorer_filter_hides_only_other_links_and_expand_keeps_the_view(
+    page: Any, server: str
+) -> None:
+    sign_in(page, server, "fiji.officer")
+    page.goto(f"{server}/observables/domain/{GREEN_HOST}")
+    page.locator("dl.facts a[href^='/clusters/']").click()
+    page.locator("#graph[data-state='ready']").wait_for()
+    count = """kind => { const cy = marsadGraph.cy; return {
+        nodes: cy.nodes().length, hidden: cy.edges('.off').length,
+        drawn: cy.edges('.off').filter(e => e.visible() || e.interactive()).length,
+        shown: cy.edges().not('.off').map(e => e.data('label')),
+        other: cy.edges().filter(e => e.data('label') !== kind).length }; }"""
+    types = page.evaluate(
+        "[...document.getElementById('edge-type').options].map(o => o.value).filter(v => v)"
+    )
+    assert "resolves-to" in types, types
+    if "url-host" not in types:  # this cluster has no URL: offer the type so that it hides all
+        page.evaluate("""() => { const o = document.createElement('option');
+            o.value = o.textContent = 'url-host'; document.getElementById('edge-type').append(o); }""")
+        types.append("url-host")
+    before = page.evaluate(count, "")
+    select = page.locator("#edge-type")
+    for kind in [*types, "", types[0]]:
+        select.select_option(kind)
+        now = page.evaluate(count, kind)
+        assert now["nodes"] == before["nodes"]  # a filter hides links, never nodes
+        assert now["hidden"] == (now["other"] if kind else 0)
+        assert now["drawn"] == 0  # a hidden link is neither drawn nor tappable
+        assert set(now["shown"]) <= ({kind} if kind else set(types))
+    # expand with the filter on: the neighbour comes back beside its hub, nothing else moves,
+    # and its link of another type arrives hidden
+    kind = "url-host"  # shop2's link (resolves-to) must arrive hidden
+    select.select_option(kind)
+    hub, shop2 = "ipv4:203.0.113.77", "domain:green-shop2.example.net"
+    page.evaluate(f"void marsadGraph.cy.getElementById('{shop2}').remove()")
+    where = "() => Object.fromEntries(marsadGraph.cy.nodes().map(n => [n.id(), n.position()]))"
+    kept = page.evaluate(where)
+    found = page.evaluate(f"marsadGraph.expand('{hub}').then(f => f && f.shown)")
+    assert found and found >= 1
+    after = page.evaluate(where)
+    assert {k: after[k] for k in kept} == kept  # no layout ran over the view
+    centre, placed = after[hub], after[shop2]
+    assert abs(placed["x"] - centre["x"]) <= 60 and abs(placed["y"] - centre["y"]) <= 60
+    link = page.evaluate(
+        f"marsadGraph.cy.getElementById('{shop2}').connectedEdges()"
+        ".map(e => [e.data('label'), e.hasClass('off')])"
+    )
+    assert link and all(label == "resolves-to" and off for label, off in link)
