@@ -18,7 +18,7 @@ from marsad.cli.access import acting
 from marsad.cli.app import AsOption, DbOption, JsonOption, app
 from marsad.cli.output import emit_json, out, table, when
 from marsad.model.actions import ActionError, ActionKind, ActionTaken, clean_note, parse_kind
-from marsad.model.normalize import detect, normalize
+from marsad.model.normalize import detect, observable
 from marsad.model.observable import Observable, ObservableType
 from marsad.store import action_reads, reads
 
@@ -31,7 +31,7 @@ app.add_typer(action_app, name="action")
 
 def _observable(value: str, kind: ObservableType | None) -> Observable:
     if kind is not None:
-        return Observable(kind, normalize(kind, value))
+        return observable(kind, value)
     found = detect(value)
     if found is None:
         raise ActionError(f"{value[:80]!r} is not a value Marsad recognises; give --type")

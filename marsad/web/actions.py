@@ -16,14 +16,11 @@ from starlette.responses import RedirectResponse, Response
 from marsad.access.policy import Action
 from marsad.exchange.auth import settings_of
 from marsad.model.actions import NOTE_MAX, ActionError, clean_note, parse_kind
-from marsad.model.errors import MarsadError
-from marsad.model.normalize import normalize
-from marsad.model.observable import Observable, ObservableType
 from marsad.store import action_reads, reads
 from marsad.web.admin_forms import Form
 from marsad.web.auth import N_, WebCaller, page_permit
 from marsad.web.i18n import gettext
-from marsad.web.records import observable_page, observable_url, raise_not_found
+from marsad.web.records import named_value, observable_page, observable_url, raise_not_found
 
 router = APIRouter(include_in_schema=False)
 Recorder = Annotated[WebCaller, Depends(page_permit(Action.RECORD_ACTION))]
@@ -32,13 +29,7 @@ Recorder = Annotated[WebCaller, Depends(page_permit(Action.RECORD_ACTION))]
 @router.post("/actions")
 def record_action(request: Request, who: Recorder, form: Form) -> Response:
     """Record what the organisation did about a value; back to its page."""
-    typed, value = form.get("type"), form.get("value")
-    try:
-        kind = ObservableType(typed)
-        obs = Observable(kind, normalize(kind, value))
-    except (ValueError, MarsadError):
-        who.audit("record-action", f"{typed}:{value}"[:500], outcome="deny")
-        raise_not_found(who)
+    obs = named_value(who, form.get("type"), form.get("value"), "record-action", outcome="deny")
     hits = reads.lookup(who.store, who.grant, [obs])
     if not hits:
         who.refuse(

@@ -8,7 +8,7 @@ every view.
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 from urllib.parse import quote
 
 import msgspec
@@ -21,7 +21,7 @@ from marsad.analysis import clusters as cl
 from marsad.analysis.infrastructure import evidence
 from marsad.model.actions import NOTE_MAX, ActionKind
 from marsad.model.errors import MarsadError
-from marsad.model.normalize import normalize
+from marsad.model.normalize import observable as normalised
 from marsad.model.observable import Observable, ObservableType
 from marsad.store import action_reads, reads
 from marsad.store.schema import observables
@@ -54,13 +54,17 @@ def _hidden(store: Store, obs: Observable) -> bool:
 def observable(request: Request, who: Reader, type: str, value: str) -> Response:
     """All visible assertions about a value, its relationships, its cluster, sightings and
     the actions taken on it that the viewer may see."""
+    return observable_page(request, who, named_value(who, type, value, "read-observable", ids=[]))
+
+
+def named_value(who: WebCaller, type: str, value: str, action: str, **audit: Any) -> Observable:
+    """The value a path or form names, normalised; an unknown type or a value that is not
+    one answers as a record that does not exist would (audited under ``action``)."""
     try:
-        kind = ObservableType(type)
-        obs = Observable(kind, normalize(kind, value))
+        return normalised(ObservableType(type), value)
     except (ValueError, MarsadError):
-        who.audit("read-observable", f"{type}:{value}"[:500], ids=[])
+        who.audit(action, f"{type}:{value}"[:500], **audit)
         raise_not_found(who)
-    return observable_page(request, who, obs)
 
 
 def observable_page(
