@@ -534,6 +534,7 @@ def demo(
     """Create an instance if needed, load the deterministic demo world and print a summary."""
     from marsad.analysis.incremental import analyse
     from marsad.demo.accounts import ensure_accounts
+    from marsad.demo.feedback import ensure_feedback
     from marsad.demo.load import load_world
     from marsad.demo.watchlists import ensure_watchlists
     from marsad.products import alerting
@@ -545,12 +546,14 @@ def demo(
     data = store.summary()
     accounts = ensure_accounts(store)
     clusters = analyse(store, full=True).clusters
+    seen, acted = ensure_feedback(store, seed=seed)
     watched = ensure_watchlists(store)
     runs = alerting.run(store, context=alerting.Context(deliver=False))
     alerts = sum(r.raised for r in runs)
     if json:
         emit_json({"loaded": result, "summary": data, "clusters": clusters, "accounts": accounts,
-                   "watchlist_entries": watched, "alerts": alerts})  # fmt: skip
+                   "watchlist_entries": watched, "alerts": alerts,
+                   "feedback": {"sightings": seen, "actions": acted}})  # fmt: skip
         return
     out.print(
         f"Demo world loaded into {instance.display_url(url)}: {result['submissions']} submissions in {result['seconds']:.1f}s "
@@ -558,6 +561,10 @@ def demo(
     )
     print_summary(data)
     out.print(f"{clusters:,} infrastructure clusters (`marsad cluster list`).")
+    out.print(
+        f"{seen:,} sightings and {acted:,} actions taken by the national units on partners' "
+        "records (the feedback `partner.submitter` sees on its submissions)."
+    )
     out.print(
         f"{alerts:,} alerts raised for the national units' {watched} watchlist entries "
         "(their country and ccTLD; `marsad alerts list --as UNIT`)."
