@@ -70,7 +70,9 @@ def _counts(store: Store) -> tuple[int, int]:
 def _plant(store: Store, seed: int) -> None:
     partners = [o.id for o in store.list_orgs() if o.kind == OrgKind.PRIVATE_PARTNER]
     with store.engine.connect() as conn:
-        latest = conn.execute(select(func.max(submissions.c.received_at))).scalar_one()
+        latest: dt.datetime | None = conn.execute(
+            select(func.max(submissions.c.received_at))
+        ).scalar_one()
     if not partners or latest is None:
         return
     when: dt.datetime = latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)  # SQLite: naive
@@ -88,7 +90,7 @@ def _plant(store: Store, seed: int) -> None:
             .order_by(a.id)
         )
         with store.engine.connect() as conn:
-            candidates = [(int(i), str(t)) for i, t in conn.execute(query)]
+            candidates = [(int(r.id), str(r.threat_type)) for r in conn.execute(query)]
         if not candidates:
             continue
         rng = random.Random(f"{seed}:{country}")
