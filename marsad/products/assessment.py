@@ -16,7 +16,7 @@ import msgspec
 
 from marsad.model.handling import TLP
 from marsad.products.activity import LEAD, NOTIFY, TAKEDOWN, ActivityReport, Item
-from marsad.products.language import DEFAULT, Gettext, country_name, gettext
+from marsad.products.language import DEFAULT, Gettext, country_name, gettext, network_name
 from marsad.products.period import Period, over_time
 
 MAJOR = 6  # chapters: the threat types with the most items
@@ -164,7 +164,7 @@ def _judgements(
         lines.append(
             _("%(networks)s criminal networks span more than one country; the largest, "
               "%(largest)s, reaches %(countries)s countries.")
-            % {"networks": len(shared), "largest": _network(largest.label, _),
+            % {"networks": len(shared), "largest": network_name(largest.label, _),
                "countries": len(largest.countries)}
         )  # fmt: skip
     if rows:
@@ -172,10 +172,6 @@ def _judgements(
         lines.append(_("%(country)s hosts the most infrastructure (%(items)s items).")
                      % {"country": country_name(top.country, lang), "items": top.infrastructure})  # fmt: skip
     return lines
-
-
-def _network(label: str, _: Gettext) -> str:
-    return _("network %(id)s") % {"id": label.removeprefix("network ")}
 
 
 def _outlook(chapters: list[Chapter], _: Gettext) -> list[str]:
@@ -215,7 +211,7 @@ def _recommendations(
                     key=lambda n: -n.items)[:3]  # fmt: skip
     for n in shared:
         lines.append(_("Coordinate a joint operation against %(network)s (%(items)s items in "
-                       "%(countries)s).") % {"network": _network(n.label, _), "items": n.items,
+                       "%(countries)s).") % {"network": network_name(n.label, _), "items": n.items,
                                             "countries": ", ".join(n.countries)})  # fmt: skip
     return lines
 

@@ -2,15 +2,40 @@
 
 Pure functions of counts; text is escaped, sizes are fixed so a report's layout is stable.
 ``drawn_title=False`` leaves the title to the page around the chart (its ``aria-label``
-keeps it): WeasyPrint's SVG text does not join Arabic letters, HTML text does.
+keeps it).
+
+Right-to-left text (Arabic labels) is drawn already shaped and in display order: WeasyPrint
+lays SVG text out glyph by glyph, without joining Arabic letters or reordering runs, so
+the label is given as Arabic presentation forms (`arabic_reshaper`) in visual order
+(`python-bidi`), and marked ``unicode-bidi: bidi-override`` left to right so that a browser,
+which would otherwise reorder it a second time, draws it exactly as given as well.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from html import escape
+
+import arabic_reshaper
+from bidi import get_display
 
 _BAR = "#2f6690"
 _W, _ROW = 640, 22
+_RTL = frozenset({"R", "AL"})
+
+
+def _right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(ch) in _RTL for ch in text)
+
+
+def text(x: float, y: float, content: str, size: int, extra: str = "") -> str:
+    """One SVG ``<text>`` drawn the same by WeasyPrint and by a browser, in any script."""
+    attrs = f'x="{x}" y="{y}" font-size="{size}"{" " + extra if extra else ""}'
+    if _right_to_left(content):
+        shown = get_display(arabic_reshaper.reshape(content))
+        attrs += ' direction="ltr" unicode-bidi="bidi-override"'
+        return f"<text {attrs}>{escape(shown)}</text>"
+    return f"<text {attrs}>{escape(content)}</text>"
 
 
 def bar_chart(
@@ -29,15 +54,14 @@ def bar_chart(
         f'viewBox="0 0 {_W} {height}" role="img" aria-label="{escape(title)}">',
     ]
     if drawn_title:
-        parts.append(f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>')
+        parts.append(text(0, 16, title, 13, 'font-weight="bold"'))
     if not rows:
-        parts.append(f'<text x="0" y="44" font-size="12">{escape(empty)}</text>')
+        parts.append(text(0, 44, empty, 12))
     for i, (label, n) in enumerate(rows):
         y = 26 + i * _ROW
         width = max(1, round((_W - label_w - 60) * n / top))
         parts += [
-            f'<text x="{label_w - 6}" y="{y + 14}" font-size="11" text-anchor="end">'
-            f"{escape(label[:32])}</text>",
+            text(label_w - 6, y + 14, label[:32], 11, 'text-anchor="end"'),
             f'<rect x="{label_w}" y="{y + 2}" width="{width}" height="{_ROW - 6}" fill="{_BAR}"/>',
             f'<text x="{label_w + width + 4}" y="{y + 14}" font-size="11">{n}</text>',
         ]
@@ -54,9 +78,7 @@ def column_chart(counts: dict[str, int], title: str, drawn_title: bool = True) -
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" '
         f'viewBox="0 0 {_W} {height}" role="img" aria-label="{escape(title)}">',
-        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>'
-        if drawn_title
-        else "",
+        text(0, 16, title, 13, 'font-weight="bold"') if drawn_title else "",
         f'<line x1="{left}" y1="{base}" x2="{_W - 10}" y2="{base}" stroke="#555"/>',
         f'<text x="{left - 4}" y="34" font-size="10" text-anchor="end">{top}</text>',
     ]
@@ -69,9 +91,8 @@ def column_chart(counts: dict[str, int], title: str, drawn_title: bool = True) -
         )
     if rows:
         parts += [
-            f'<text x="{left}" y="{base + 16}" font-size="10">{escape(rows[0][0])}</text>',
-            f'<text x="{_W - 10}" y="{base + 16}" font-size="10" text-anchor="end">'
-            f"{escape(rows[-1][0])}</text>",
+            text(left, base + 16, rows[0][0], 10),
+            text(_W - 10, base + 16, rows[-1][0], 10, 'text-anchor="end"'),
         ]
     parts.append("</svg>")
     return "".join(parts)

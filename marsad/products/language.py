@@ -94,6 +94,11 @@ def region_name(region: str, _: Gettext) -> str:
     return _(REGION_NAMES.get(region, region.replace("-", " ").title()))
 
 
+def network_name(label: str, _: Gettext) -> str:
+    """A stored network's label (``network 12``) in the product's language."""
+    return _("network %(id)s") % {"id": label.removeprefix("network ")}
+
+
 # How an item was placed in a country (`activity_data`), as the report words it.
 _LOCATED: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"IP geolocated in (?P<where>\S+)"), N_("IP geolocated in %(where)s")),

@@ -27,6 +27,7 @@ from marsad.products.language import (
     country_name,
     gettext,
     located,
+    network_name,
     region_name,
 )
 from marsad.products.language import translations as _translations
@@ -96,21 +97,10 @@ def _columns(counts: dict[str, int], title: str) -> str:
     return f'<p class="chart-title">{escape(title)}</p>{svg}'
 
 
-def _network_label(label: str, lang: str, _: Gettext) -> str:
-    """A network's label in a chart: its number alone where the chart's text runs right to
-    left (SVG text does not join Arabic letters)."""
-    number = label.removeprefix("network ")
-    return f"#{number}" if DIRECTION[lang] == "rtl" else _("network %(id)s") % {"id": number}
-
-
-def _chart_country(code: str, lang: str) -> str:
-    return code if DIRECTION[lang] == "rtl" else country_name(code, lang)
-
-
 def html(report: ActivityReport, lang: str = DEFAULT) -> str:
     """The report as one self-contained HTML page in ``lang`` (charts inline as SVG)."""
     _ = gettext(lang)
-    clusters = {_network_label(k, lang, _): n for k, n in report.by_cluster.items()}
+    clusters = {network_name(k, _): n for k, n in report.by_cluster.items()}
     return page(
         "activity.html.j2",
         report.tlp,
@@ -162,7 +152,7 @@ def assessment_html(a: Assessment, lang: str = DEFAULT) -> str:
         chart_threats=_bars(a.by_threat_type, _("Items by threat type"), _),
         chart_time=_columns(a.over_time, _("Items by date first seen")),
         chart_countries=_bars(
-            {_chart_country(r.country, lang): r.infrastructure + r.victims for r in a.by_country},
+            {country_name(r.country, lang): r.infrastructure + r.victims for r in a.by_country},
             _("Items by country"), _, limit=30,
         ),
         chapter_charts=[

@@ -170,3 +170,21 @@ def test_an_arabic_notice_words_its_default_prose_and_keeps_the_analysts(
     kept, _, _ = build_notice(sqlite_store, fixed.network, "Fiji CCU", text=own, now=NOW,
                               lang="fr")  # fmt: skip
     assert kept.text.method == "Cloned bank portals." and kept.title.startswith("Mode opératoire")
+
+
+def test_arabic_chart_labels_are_drawn_joined_and_in_reading_order(tmp_path: Path) -> None:
+    """WeasyPrint draws SVG text glyph by glyph: the chart gives Arabic labels shaped and in
+    display order, so the PDF reads back (pdftotext, presentation forms folded by NFKC) as
+    the words themselves, not their letters reversed."""
+    from marsad.products.charts import bar_chart
+
+    network = gettext("ar")("network %(id)s") % {"id": "12"}
+    fiji = country_name("FJ", "ar")
+    svg = bar_chart({fiji: 3, network: 2, "Tonga": 1}, "البنية التحتية حسب البلد")
+    assert svg.count('unicode-bidi="bidi-override"') == 3  # the title and two labels, not Tonga
+    assert fiji not in svg  # drawn as presentation forms, not as typed
+    page = f'<html lang="ar" dir="rtl"><body style="font-family: DejaVu Sans">{svg}</body></html>'
+    _pages, text = pdf_pages(render.pdf_of(page), tmp_path)
+    flat = _flat(unicodedata.normalize("NFKC", text))
+    for words in (fiji, network, "البنية التحتية حسب البلد", "Tonga"):
+        assert words in flat, (words, flat)
