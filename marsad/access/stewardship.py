@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, case, delete, exists, func, insert, select, update
 
 from marsad.access import audit
 from marsad.access.policy import Viewer
@@ -21,6 +21,8 @@ from marsad.store.analysis_state import forget as forget_analysis
 from marsad.store.schema import (
     actions_taken,
     agreements,
+    alert_evidence,
+    alerts,
     assertion_sources,
     assertions,
     sightings,
@@ -179,8 +181,8 @@ def extend(
 def purge(
     store: Store, viewer: Viewer, reason: str, today: dt.date, submission_id: int | None = None
 ) -> int:
-    """Delete the owner's expired records for good (their provenance links, sightings and
-    the actions taken on them go with them)."""
+    """Delete the owner's expired records for good (their provenance links, sightings, the
+    actions taken on them and the alerts they raised go with them)."""
     if not reason.strip():
         raise MarsadError("give a reason for the purge (--reason)")
     cond = and_(_owned(viewer, submission_id), assertions.c.retain_until < today)
@@ -188,8 +190,9 @@ def purge(
         ids: list[int] = list(conn.execute(select(assertions.c.id).where(cond)).scalars())
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
-            for linked in (assertion_sources, sightings, actions_taken):
+            for linked in (assertion_sources, sightings, actions_taken, alert_evidence):
                 conn.execute(delete(linked).where(linked.c.assertion_id.in_(chunk)))
+            _forget_alerts_on(conn, chunk)
             conn.execute(delete(assertions).where(assertions.c.id.in_(chunk)))
         if ids:  # the graph lost values: the next analysis is a full one
             forget_analysis(conn)
@@ -197,6 +200,16 @@ def purge(
                      target=f"submission {submission_id}" if submission_id else "all expired",
                      details={"reason": reason, **audit.id_summary(ids)})  # fmt: skip
     return len(ids)
+
+
+def _forget_alerts_on(conn: Connection, purged: list[int]) -> None:
+    """Alerts raised on purged records: one that other evidence still supports points at
+    that evidence; one that nothing supports any more goes (it could show nothing)."""
+    e, a = alert_evidence.c, alerts.c
+    gone = a.assertion_id.in_(purged)
+    conn.execute(delete(alerts).where(gone, ~exists().where(e.alert_id == a.id)))
+    other = select(func.min(e.assertion_id)).where(e.alert_id == a.id).scalar_subquery()
+    conn.execute(update(alerts).where(gone).values(assertion_id=other))
 
 
 def disclose(store: Store, viewer: Viewer, assertion_id: int, *, on: bool = True) -> None:

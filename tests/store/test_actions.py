@@ -212,3 +212,43 @@ def test_a_purge_takes_the_actions_on_the_purged_records_with_it(store: Store) -
     with store.engine.connect() as conn:
         assert conn.execute(select(actions_taken.c.id)).all() == []
     assert action_reads.listing(store, EVERYTHING) == []
+
+
+def test_a_purge_takes_the_alerts_the_purged_records_raised_with_it(store: Store) -> None:
+    """An alert stays while other evidence supports it (pointing at that evidence) and goes
+    with its last record; before, the alerts' foreign keys made such a purge fail."""
+    from marsad.access import stewardship
+    from marsad.products import alert_store, alerting
+    from marsad.store.schema import alert_evidence, alerts
+
+    _world(store)
+    alert_store.add_entry(store, "Fiji CCU", "domain", "example.com")
+    alerting.run(store, context=alerting.Context(deliver=False))
+    with store.engine.connect() as conn:
+        evidence = conn.execute(select(alert_evidence.c.assertion_id)).scalars().all()
+    assert len(evidence) == 1  # Fiji may see PhishGuard's GREEN record, not the desk's RED one
+    report = ingest(store, b"evil.example.com\nlogin.example.com\n", source="Samoa CCU",
+                    fmt="list", defaults=GREEN, threat_type=ThreatType.PHISHING, analyse=False)  # fmt: skip
+    alerting.run(store, context=alerting.Context(deliver=False))
+    with store.engine.connect() as conn:
+        before = {r.observable_id: r.assertion_id for r in conn.execute(select(alerts))}
+        samoa = set(conn.execute(select(assertions.c.id).where(
+            assertions.c.last_submission_id == report.submission_id)).scalars())  # fmt: skip
+    assert len(before) == 2 and len(samoa) == 2
+    with store.engine.begin() as conn:  # PhishGuard's record expired yesterday
+        conn.execute(assertions.update().where(assertions.c.id.in_(evidence))
+                     .values(retain_until=TODAY - dt.timedelta(days=1)))  # fmt: skip
+    assert stewardship.purge(store, store.viewer("PhishGuard"), "no longer needed", TODAY) == 1
+    with store.engine.connect() as conn:
+        after = {r.observable_id: r.assertion_id for r in conn.execute(select(alerts))}
+        left = set(conn.execute(select(alert_evidence.c.assertion_id)).scalars())
+    assert after.keys() == before.keys()  # Samoa's statements still support both alerts
+    assert set(after.values()) <= samoa and left == samoa
+
+    with store.engine.begin() as conn:  # now Samoa's records expire as well
+        conn.execute(assertions.update().where(assertions.c.id.in_(samoa))
+                     .values(retain_until=TODAY - dt.timedelta(days=1)))  # fmt: skip
+    assert stewardship.purge(store, store.viewer("Samoa CCU"), "no longer needed", TODAY) == 2
+    with store.engine.connect() as conn:
+        assert conn.execute(select(alerts)).all() == []
+        assert conn.execute(select(alert_evidence)).all() == []
