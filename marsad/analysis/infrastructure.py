@@ -19,7 +19,9 @@ import numpy as np
 from sqlalchemy import select
 
 from marsad.access.policy import Grant
-from marsad.analysis.graph import Array, Clustering, HubRule, cluster
+from marsad.analysis.columns import StoreColumns, busy_observables, masks
+from marsad.analysis.correlation import CorrelationRule
+from marsad.analysis.graph import Array, Clustering, HubRule, cluster, distinct
 from marsad.store.schema import assertions, observables, organisations, relationships
 from marsad.store.store import Store
 from marsad.store.visibility import visible
@@ -154,6 +156,37 @@ def load_graph(store: Store, grant: Grant, values: Values | None = None) -> Grap
         dst=np.array([node[b] for _, b, _ in pairs], dtype=np.int64),
         weight=np.array([EDGE_WEIGHT.get(k, DEFAULT_WEIGHT) for _, _, k in pairs]),
         kind=[k for _, _, k in pairs],
+    )
+
+
+def graph_of(cols: StoreColumns, grant: Grant, values: Values) -> Graph:
+    """`load_graph` on the kept columns (`marsad.analysis.columns`): the same nodes, edges
+    and flags, the rows chosen by the policy's answer per distinct marking instead of by
+    three scans of the SQL predicate."""
+    seen, linked = masks(cols, grant)
+    keep = linked & (cols.r_src >= 0) & (cols.r_dst >= 0)
+    kinds = len(cols.kinds) + 1
+    n_obs = int(cols.obs_ids[-1]) + 1 if len(cols.obs_ids) else 1
+    trip = distinct((cols.r_src[keep] * n_obs + cols.r_dst[keep]) * kinds + cols.r_kind[keep])
+    kind = trip % kinds
+    a, b = (trip // kinds) // n_obs, (trip // kinds) % n_obs
+    ids = distinct(np.concatenate([cols.a_obs[seen], a, b]))
+    h_src = np.fromiter((o for o, t in values.hosts.items() for _ in t), np.int64)
+    h_dst = np.fromiter((x for t in values.hosts.values() for x in t), np.int64)
+    host = np.isin(h_src, ids) & np.isin(h_dst, ids)
+    src = np.searchsorted(ids, np.concatenate([a, h_src[host]]))
+    dst = np.searchsorted(ids, np.concatenate([b, h_dst[host]]))
+    names = [cols.kinds[k] for k in kind.tolist()] + ["url-host"] * int(host.sum())
+    listed = np.fromiter((int(i) in values.listed for i in ids.tolist()), bool, len(ids))
+    busy = busy_observables(cols, seen, CorrelationRule().max_submissions)
+    return Graph(
+        ids=ids,
+        refs=cols.obs_refs[np.searchsorted(cols.obs_ids, ids)].tolist(),
+        flagged=np.isin(ids, busy) | listed,
+        src=src,
+        dst=dst,
+        weight=np.array([EDGE_WEIGHT.get(k, DEFAULT_WEIGHT) for k in names]),
+        kind=names,
     )
 
 

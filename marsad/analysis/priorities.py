@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
 
 import msgspec
 import numpy as np
-from sqlalchemy import DateTime, func, literal, select
-from sqlalchemy.sql import ColumnElement
 
 from marsad.access.policy import Grant, Viewer
+from marsad.analysis.columns import StoreColumns, age_days, kept_columns, masks
 from marsad.analysis.scoring import Columns, Scores, cluster_scores, score
-from marsad.enrich.geo import country_codes
-from marsad.store.schema import assertions, observables, organisations
 from marsad.store.store import Store
-from marsad.store.visibility import visible
 
 
 class Ranked(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,51 +22,37 @@ class Ranked(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def observable_scores(
-    store: Store, viewer: Viewer, grant: Grant, now: dt.datetime | None = None
-) -> tuple[Scores, dict[int, str]]:
-    """Scores of every observable the viewer may see, and their references by id."""
+    store: Store, viewer: Viewer, grant: Grant, now: dt.datetime | None = None,
+    columns: StoreColumns | None = None,
+) -> tuple[Scores, dict[int, str]]:  # fmt: skip
+    """Scores of every observable the viewer may see, and their references by id: from the
+    store's kept columns (`marsad.analysis.columns`), rows chosen by the policy's answer per
+    distinct marking, in assertion id order."""
     now = now or dt.datetime.now(dt.UTC)
     country = store.org(viewer.org_name).country if viewer.org_name else None
-    with store.engine.connect() as conn:
-        rows: Sequence[Any] = conn.execute(
-            select(
-                assertions.c.observable_id, assertions.c.source_org_id,
-                assertions.c.reliability, assertions.c.credibility, _age_days(store, now),
-                assertions.c.sightings, assertions.c.threat_type, organisations.c.country,
-                observables.c.type, observables.c.value,
-            )
-            .join(organisations, organisations.c.id == assertions.c.source_org_id)
-            .join(observables, observables.c.id == assertions.c.observable_id)
-            .where(visible(grant, assertions))
-        ).all()  # fmt: skip
-    refs = {int(r[0]): f"{r[8]}:{r[9]}" for r in rows}
-    ip_rows = [i for i, r in enumerate(rows) if r[8] in ("ipv4", "ipv6")]
-    located = dict(zip(ip_rows, country_codes([rows[i][9] for i in ip_rows]), strict=True))
-    ages = [np.nan if r[4] is None else float(r[4]) for r in rows]
-    cols = Columns(
-        observable=np.array([r[0] for r in rows], dtype=np.int64),
-        source=np.array([r[1] for r in rows], dtype=np.int64),
-        reliability=[str(r[2]) for r in rows],
-        credibility=np.array([r[3] for r in rows], dtype=np.int64),
-        age_days=np.array(ages, dtype=float),
-        sightings=np.array([r[5] for r in rows], dtype=np.float64),
-        threat=[str(r[6]) for r in rows],
-        relevant=np.array(
-            [country is not None and (r[7] == country or located.get(i) == country)
-             for i, r in enumerate(rows)], dtype=bool,
-        ),
-    )  # fmt: skip
-    return score(cols), refs
-
-
-def _age_days(store: Store, now: dt.datetime) -> ColumnElement[Any]:
-    """Days from an assertion's last sighting to ``now``, computed by the database (parsing
-    every timestamp in Python cost more than the rest of the scoring)."""
-    seen = assertions.c.last_seen
-    if store.dialect.sqlite:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC
-        moment = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return func.julianday(literal(moment)) - func.julianday(seen)
-    return func.extract("epoch", literal(now, DateTime(timezone=True)) - seen) / 86400.0
+    cols = columns or kept_columns(store)
+    seen, _ = masks(cols, grant)
+    rows = np.flatnonzero(seen)
+    obs = cols.a_obs[rows]
+    if country is None:
+        relevant = np.zeros(len(rows), dtype=bool)
+    else:
+        relevant = (cols.a_relevant_to[rows] == country) | (cols.a_located_in[rows] == country)
+    ids = np.unique(obs)
+    refs = dict(
+        zip(ids.tolist(), cols.obs_refs[np.searchsorted(cols.obs_ids, ids)].tolist(), strict=True)
+    )
+    scored = Columns(
+        observable=obs,
+        source=cols.a_source[rows],
+        reliability=cols.a_reliability[rows].tolist(),
+        credibility=cols.a_credibility[rows],
+        age_days=age_days(store, cols, now)[rows],
+        sightings=cols.a_sightings[rows],
+        threat=cols.a_threat[rows].tolist(),
+        relevant=relevant.astype(bool),
+    )
+    return score(scored), refs
 
 
 def ranked(scores: Scores, refs: dict[int, str], limit: int) -> list[Ranked]:

@@ -1,7 +1,8 @@
 """The viewer's clusters for the pages: computed from the viewer's own graph, cached, refiltered.
 
-Clusters are those `marsad cluster show --as ORG` computes: from `load_graph(grant)`, so no
-grouping rests on evidence the viewer may not see. Building them costs seconds on a large
+Clusters are those `marsad cluster show --as ORG` computes: from `load_graph(grant)` (here
+`graph_of`, the same graph made on the store's kept columns), so no grouping rests on
+evidence the viewer may not see. Building them costs seconds on a large
 instance, so each grant's clusters are kept (`marsad.web.kept`) until the store changes: a
 write that commits (a submission, a tightened marking, an analysis) makes the next page
 compute them again. Members are still filtered on every view against what the grant
@@ -16,7 +17,8 @@ from typing import Any
 from sqlalchemy import select
 
 from marsad.access.policy import Grant
-from marsad.analysis.infrastructure import Values, clusters_of, load_graph, members, stored_values
+from marsad.analysis.columns import kept_columns
+from marsad.analysis.infrastructure import Values, clusters_of, graph_of, members, stored_values
 from marsad.store.reads import visible
 from marsad.store.schema import assertions, observables, relationships
 from marsad.store.store import Store
@@ -43,7 +45,7 @@ def stored(store: Store) -> Values:
 
 def _entry(store: Store, grant: Grant) -> _Entry:
     def compute() -> _Entry:
-        graph = load_graph(store, grant, stored(store))
+        graph = graph_of(kept_columns(store), grant, stored(store))
         return _Entry(members(graph, clusters_of(graph)))
 
     return _kept.get(store, grant, compute)

@@ -1,0 +1,202 @@
+"""The store's assertions and relationships as columns, and one viewer's share of them as a mask.
+
+Scoring, the viewer's graph and the products read the same rows for every viewer; only
+which rows a viewer may see differs. So the columns they need are read once per store
+version (kept by the store's change counter, `marsad.web.kept`), each row carrying the index
+of its marking: every input of the policy's decision (owner, source, TLP, PAP,
+releasability, retention date). A viewer's rows are then a boolean mask made by asking the
+one policy function, `may_see`, once per distinct marking and indexing the answers by the
+rows' marking indices: the rule is never transcribed here, and the grant's day (retention)
+is part of the grant the policy is asked with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import BigInteger, cast, func, literal, select
+
+from marsad.access.policy import Grant, Mark, may_see, tokens_of
+from marsad.enrich.geo import country_codes
+from marsad.store.schema import (
+    assertion_sources,
+    assertions,
+    observables,
+    organisations,
+    relationships,
+)
+from marsad.store.store import Store
+from marsad.web.kept import Kept  # the change-counter cache the pages share
+
+Ints = NDArray[np.int64]
+Bools = NDArray[np.bool_]
+Floats = NDArray[np.float64]
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class StoreColumns(msgspec.Struct, frozen=True, kw_only=True):
+    """Every assertion (in id order) and relationship, as columns, with their markings."""
+
+    sqlite: bool  # ages are Julian days (SQLite) or epoch microseconds (PostgreSQL)
+    marks: tuple[Mark, ...]  # distinct markings; rows point at them
+    obs_ids: Ints  # every observable id, sorted
+    obs_refs: NDArray[np.object_]  # "type:value" of each, same order
+    # assertions
+    a_id: Ints
+    a_obs: Ints  # observable id
+    a_source: Ints
+    a_mark: Ints  # index into marks
+    a_reliability: NDArray[np.object_]  # str
+    a_credibility: Ints
+    a_sightings: Floats
+    a_threat: NDArray[np.object_]  # str
+    a_seen: Floats  # last sighting: julianday (SQLite) or epoch µs (PostgreSQL); NaN unknown
+    a_relevant_to: NDArray[np.object_]  # the source's country
+    a_located_in: NDArray[np.object_]  # the country an IP observable is located in, else None
+    # assertion sources: (observable, submission) of each, sorted; the assertion row of each
+    s_row: Ints
+    s_obs: Ints
+    s_sub: Ints
+    # relationships
+    r_src: Ints  # observable id of source_ref (-1: not a stored value)
+    r_dst: Ints
+    r_kind: Ints  # index into kinds
+    kinds: tuple[str, ...]
+    r_mark: Ints
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _seen(sqlite: bool) -> Any:
+    seen = assertions.c.last_seen
+    if sqlite:  # the very value `julianday(last_seen)` the SQL scoring subtracted from
+        return func.julianday(seen)
+    return cast(func.extract("epoch", seen) * 1_000_000, BigInteger)  # exact microseconds
+
+
+def read_columns(store: Store) -> StoreColumns:
+    """Read the columns once (one snapshot), with each row's marking index."""
+    a, r, s, o = assertions.c, relationships.c, assertion_sources.c, observables.c
+    sqlite = store.dialect.sqlite
+    with store.engine.connect() as conn, conn.begin():
+        obs: Sequence[Any] = conn.execute(select(o.id, o.type, o.value).order_by(o.id)).all()
+        arows: Sequence[Any] = conn.execute(
+            select(a.id, a.observable_id, a.source_org_id, a.owner_org_id, a.tlp, a.pap,
+                   a.releasable_to, a.retain_until, a.reliability, a.credibility,
+                   a.sightings, a.threat_type, _seen(sqlite), organisations.c.country)
+            .join(organisations, organisations.c.id == a.source_org_id)
+            .order_by(a.id)
+        ).all()  # fmt: skip
+        rrows: Sequence[Any] = conn.execute(
+            select(r.source_ref, r.target_ref, r.type, r.source_org_id, r.tlp, r.pap,
+                   r.releasable_to, r.retain_until)
+        ).all()  # fmt: skip
+        srows: Sequence[Any] = conn.execute(select(s.assertion_id, s.submission_id)).all()
+    obs_ids = np.fromiter((x[0] for x in obs), np.int64, len(obs))
+    refs = [f"{x[1]}:{x[2]}" for x in obs]
+    by_ref = dict(zip(refs, obs_ids.tolist(), strict=True))
+    ip = {int(x[0]): str(x[2]) for x in obs if x[1] in ("ipv4", "ipv6")}
+    located = dict(zip(ip, country_codes(list(ip.values())), strict=True))
+    marks: dict[tuple[Any, ...], int] = {}
+    a_mark = [marks.setdefault((x[3], x[2], x[4], x[5], x[6], x[7]), len(marks)) for x in arows]
+    r_mark = [marks.setdefault((x[3], x[3], x[4], x[5], x[6], x[7]), len(marks)) for x in rrows]
+    kinds: dict[str, int] = {}
+    cols = list(zip(*arows, strict=True)) or [()] * 14
+    a_id = np.array(cols[0], dtype=np.int64)
+    a_obs = np.array(cols[1], dtype=np.int64)
+    s_assertion = np.array([x[0] for x in srows], dtype=np.int64)
+    s_row = np.searchsorted(a_id, s_assertion)
+    s_row = s_row[(s_row < len(a_id)) & (a_id[np.minimum(s_row, len(a_id) - 1)] == s_assertion)]
+    s_sub = np.array([x[1] for x in srows], dtype=np.int64)
+    s_obs = a_obs[s_row]
+    order = np.lexsort((s_sub, s_obs))
+    return StoreColumns(
+        sqlite=sqlite,
+        marks=tuple(
+            Mark(
+                owner_org_id=int(owner),
+                source_org_id=int(source),
+                tlp=int(tlp),
+                pap=int(pap),
+                releasable_to=tokens_of(rel),
+                retain_until=_date(retain),
+            )
+            for owner, source, tlp, pap, rel, retain in marks
+        ),
+        obs_ids=obs_ids,
+        obs_refs=np.array(refs, dtype=object),
+        a_id=a_id,
+        a_obs=a_obs,
+        a_source=np.array(cols[2], dtype=np.int64),
+        a_mark=np.array(a_mark, dtype=np.int64),
+        a_reliability=np.array([str(x) for x in cols[8]], dtype=object),
+        a_credibility=np.array(cols[9], dtype=np.int64),
+        a_sightings=np.array(cols[10], dtype=np.float64),
+        a_threat=np.array([str(x) for x in cols[11]], dtype=object),
+        a_seen=np.array([np.nan if x is None else float(x) for x in cols[12]], dtype=np.float64),
+        a_relevant_to=np.array(cols[13], dtype=object),
+        a_located_in=np.array([located.get(int(i)) for i in cols[1]], dtype=object),
+        s_row=s_row[order],
+        s_obs=s_obs[order],
+        s_sub=s_sub[order],
+        r_src=np.array([by_ref.get(str(x[0]), -1) for x in rrows], dtype=np.int64),
+        r_dst=np.array([by_ref.get(str(x[1]), -1) for x in rrows], dtype=np.int64),
+        r_kind=np.array([kinds.setdefault(str(x[2]), len(kinds)) for x in rrows], dtype=np.int64),
+        kinds=tuple(kinds),
+        r_mark=np.array(r_mark, dtype=np.int64),
+    )
+
+
+def allowed(cols: StoreColumns, grant: Grant) -> Bools:
+    """Per distinct marking, whether the grant covers it: the policy's own answer."""
+    return np.fromiter((may_see(grant, m) for m in cols.marks), bool, len(cols.marks))
+
+
+def masks(cols: StoreColumns, grant: Grant) -> tuple[Bools, Bools]:
+    """The assertion rows and the relationship rows the grant covers."""
+    ok = allowed(cols, grant)
+    return ok[cols.a_mark], ok[cols.r_mark]
+
+
+def age_days(store: Store, cols: StoreColumns, now: dt.datetime) -> Floats:
+    """Days from each assertion's last sighting to ``now``, computed as the database did:
+    the same subtraction of Julian days on SQLite, epoch seconds over 86,400 on PostgreSQL."""
+    if cols.sqlite:
+        moment = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        with store.engine.connect() as conn:
+            jd_now = float(conn.execute(select(func.julianday(literal(moment)))).scalar_one())
+        return jd_now - cols.a_seen
+    now_us = (now.astimezone(dt.UTC) - EPOCH) // dt.timedelta(microseconds=1)
+    return (float(now_us) - cols.a_seen) / 1e6 / 86400.0
+
+
+_kept: Kept[StoreColumns] = Kept(size=2, ttl=None)  # made from the data alone
+
+
+def kept_columns(store: Store) -> StoreColumns:
+    """The columns of the store's current version, read once for every viewer."""
+    return _kept.get(store, "columns", lambda: read_columns(store))
+
+
+def busy_observables(cols: StoreColumns, seen: Bools, max_submissions: int) -> Ints:
+    """Observables whose visible assertions come from more than ``max_submissions``
+    distinct submissions (the over-correlation rule), sorted."""
+    keep = seen[cols.s_row]
+    obs, sub = cols.s_obs[keep], cols.s_sub[keep]  # still sorted by (observable, submission)
+    first = np.r_[True, (obs[1:] != obs[:-1]) | (sub[1:] != sub[:-1])] if len(obs) else keep[:0]
+    obs = obs[first]
+    if not len(obs):
+        return obs
+    start = np.flatnonzero(np.r_[True, obs[1:] != obs[:-1]])
+    counts = np.diff(np.r_[start, len(obs)])
+    busy: Ints = obs[start][counts > max_submissions]
+    return busy
