@@ -147,7 +147,7 @@ def main() -> None:
     c = cpu_seconds()
     t = time.perf_counter()
     batch = build_batch(
-        stix21.parse(raw, ParseMeta()), SubmissionDefaults(), now, time=d.time, date=d.date
+        stix21.parse_blocks(raw, ParseMeta()), SubmissionDefaults(), now, time=d.time, date=d.date
     )
     parse_s = time.perf_counter() - t
     parse_cpu = cpu_seconds() - c

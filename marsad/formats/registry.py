@@ -29,7 +29,7 @@ from marsad.formats import (
     urlhaus,
 )
 from marsad.model.errors import FormatError
-from marsad.model.records import ParseMeta, Record
+from marsad.model.records import AssertionBlock, ParseMeta, Record
 
 
 class Format(NamedTuple):
@@ -39,10 +39,12 @@ class Format(NamedTuple):
     description: str
     sniff: Callable[[bytes], bool]
     parse: Callable[[bytes, ParseMeta], Iterator[Record]]
+    # the same records with runs of assertions as blocks (ingest reads these when offered)
+    parse_blocks: Callable[[bytes, ParseMeta], Iterator[Record | AssertionBlock]] | None = None
 
 
 FORMATS: tuple[Format, ...] = tuple(
-    Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse)
+    Format(m.NAME, m.DESCRIPTION, m.sniff, m.parse, getattr(m, "parse_blocks", None))
     for m in (
         *(stix21, misp, intelmq, threatfox, feodo, phishtank, urlhaus, spamhaus, shadowserver),
         *(freetext, csv_simple, plain),

@@ -36,6 +36,7 @@ import msgspec
 
 from marsad.formats import stix_vocab as V
 from marsad.formats.gcpause import gc_paused
+from marsad.formats.stix21_columns import primaries as primaries_by_column
 from marsad.formats.stix21_decode import (
     TYPED,
     UNSEEN,
@@ -58,6 +59,7 @@ from marsad.model.handling import (
 )
 from marsad.model.observable import Observable, ObservableType
 from marsad.model.records import (
+    AssertionBlock,
     AssertionRecord,
     Consumed,
     EntityRecord,
@@ -99,12 +101,18 @@ def parse(raw: bytes, meta: ParseMeta) -> Iterator[Record]:
     return itertools.chain.from_iterable(_parser(raw, meta, typed=True).chunks())
 
 
+def parse_blocks(raw: bytes, meta: ParseMeta) -> Iterator[Record | AssertionBlock]:
+    """`parse` with runs of plain indicators as `AssertionBlock`s (`stix21_columns`): the
+    same records once each block is expanded (``block.records()``), what ingest reads."""
+    return itertools.chain.from_iterable(_parser(raw, meta, typed=True, blocks=True).chunks())
+
+
 def parse_generic(raw: bytes, meta: ParseMeta) -> Iterator[Record]:
     """The same records as `parse` by the general path: orjson dicts, no shortcuts."""
     return itertools.chain.from_iterable(_parser(raw, meta, typed=False).chunks())
 
 
-def _parser(raw: bytes, meta: ParseMeta, *, typed: bool) -> _Parser:
+def _parser(raw: bytes, meta: ParseMeta, *, typed: bool, blocks: bool = False) -> _Parser:
     with gc_paused():
         if typed:
             try:
@@ -114,10 +122,12 @@ def _parser(raw: bytes, meta: ParseMeta, *, typed: bool) -> _Parser:
             if isinstance(doc, list) or (isinstance(doc, Bundle) and doc.type == "bundle"):
                 objs = doc if isinstance(doc, list) else (doc.objects or [])
                 prefix = "$" if isinstance(doc, list) else "$.objects"
-                return _Parser(meta, objs, LazyDicts(raw), prefix)
+                return _Parser(meta, objs, LazyDicts(raw), prefix, blocks=blocks)
         objects, prefix = generic(raw)
         structs = [msgspec.convert(o, Obj) if isinstance(o, dict) else None for o in objects]
-        return _Parser(meta, structs, objects.__getitem__, prefix, shortcuts=typed)
+        return _Parser(
+            meta, structs, objects.__getitem__, prefix, shortcuts=typed, blocks=blocks and typed
+        )
 
 
 class _Parser(RefReader):
@@ -131,8 +141,11 @@ class _Parser(RefReader):
         prefix: str,
         *,
         shortcuts: bool = True,
+        blocks: bool = False,
     ) -> None:
         self.objs = objs
+        # blocks: plain indicators read by column into AssertionBlocks (stix21_columns)
+        self.blocks = blocks
         # shortcuts: the pattern reader's string splitting, canonical values taken as they
         # are, consumed SCOs recognised at once; without them, the reference path for tests
         self.shortcuts = shortcuts
@@ -159,19 +172,21 @@ class _Parser(RefReader):
         # indicator and SCO ids are remembered only when something refers to objects
         self.need_ids = False
         self.hash_kinds: dict[tuple[str, str], ObservableType | None] = {}
+        self.type_threats: dict[tuple[Any, ...], tuple[ThreatType | None, ThreatType | None]] = {}
         self.indicates: dict[str, list[str]] = {}
         self.malware_threat: dict[str, ThreatType] = {}
         self.sco_edges: list[SCOEdge] = []
 
-    def chunks(self) -> Iterator[list[Record]]:
+    def chunks(self) -> Iterator[list[Any]]:
         """Four passes: markings and index, SDOs and indicators, SCOs, ref-bearing objects."""
         primary: list[int] = []
         scos: list[int] = []
         refs: list[int] = []
         with gc_paused():
-            out = self._index(primary, scos, refs)
+            out: list[Any] = self._index(primary, scos, refs)
         yield out
-        for group, handler in ((primary, self._primaries), (scos, self._scos)):
+        by_column = self._primaries_by_column if self.blocks else self._primaries
+        for group, handler in ((primary, by_column), (scos, self._scos)):
             for start in range(0, len(group), _CHUNK):
                 with gc_paused():
                     if group is scos and not start:
@@ -219,6 +234,9 @@ class _Parser(RefReader):
     def _struct(self, i: int) -> Obj:
         """Object i with every value exactly as orjson reads it (extensions included)."""
         return msgspec.convert(self.dict_of(i), Obj)
+
+    def _primaries_by_column(self, indexes: list[int]) -> list[Record | AssertionBlock]:
+        return primaries_by_column(self, indexes)
 
     def _primaries(self, indexes: list[int]) -> list[Record]:
         out: list[Record] = []

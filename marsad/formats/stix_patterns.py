@@ -38,8 +38,15 @@ def _comparison(sco: str, path: str, text: str | None, number: str | None) -> Co
 
 def parse_simple(pattern: str) -> list[Comparison] | None:
     """The comparisons of a simple pattern, or None when the pattern is complex."""
+    found = split_single(pattern)
+    return [found] if found is not None else parse_general(pattern)
+
+
+def split_single(pattern: str) -> Comparison | None:
+    """The one comparison of ``[type:path = 'v']`` with a plain literal, read by string
+    splitting (heads repeat, so they are cached); None for any other pattern, which
+    `parse_general` reads (or finds complex)."""
     if pattern[:1] == "[" and pattern[-2:] == "']":
-        # the common one-comparison case by string splitting; heads repeat, so they are cached
         head, sep, literal = pattern[1:-2].partition("= '")
         if sep and "'" not in literal and "\\" not in literal:
             if head in _heads:
@@ -50,8 +57,8 @@ def parse_simple(pattern: str) -> list[Comparison] | None:
                 if len(_heads) < 4096:
                     _heads[head] = found
             if found is not None:
-                return [(found[0], found[1], literal)]
-    return parse_general(pattern)
+                return found[0], found[1], literal
+    return None
 
 
 def parse_general(pattern: str) -> list[Comparison] | None:

@@ -111,6 +111,28 @@ def keyword_threat(text: str) -> T | None:
     return _KEYWORD_THREAT[m.group(1)] if m is not None else None
 
 
+def keyword_threats(texts: list[str | None]) -> list[T | None]:
+    """`keyword_threat` of each text (None for None), by one search over all of them.
+
+    The texts are searched joined by NUL, which no keyword holds and which, like the
+    start of a text, is no letter or digit before one; lower-casing the joined text is
+    lower-casing each (Python's one context rule, the final sigma, stops at a NUL as at
+    the text's end). A text holding a NUL itself is searched on its own.
+    """
+    out: list[T | None] = [None] * len(texts)
+    joined = "\0".join([t or "" for t in texts]).lower()
+    if joined.count("\0") != len(texts) - 1:
+        return [keyword_threat(t) if t is not None else None for t in texts]
+    row = at = 0
+    for m in _KEYWORDS.finditer(joined):
+        start = m.start()
+        row += joined.count("\0", at, start)
+        at = start
+        if out[row] is None:  # the row's first keyword
+            out[row] = _KEYWORD_THREAT[m.group(1)]
+    return out
+
+
 KILL_CHAIN_THREAT: Final[dict[str, T]] = {
     "command-and-control": T.C2,
     "exploitation": T.EXPLOITATION,

@@ -29,6 +29,7 @@ from marsad.model.handling import (
 from marsad.model.normalize import registered_domain
 from marsad.model.observable import ObservableType
 from marsad.model.records import (
+    AssertionBlock,
     AssertionRecord,
     Consumed,
     EntityRecord,
@@ -43,6 +44,7 @@ _DOMAIN_BEARING = {ObservableType.DOMAIN, ObservableType.URL, ObservableType.EMA
 # looks for an adapter (and fails, raising twice) on every StrEnum member it binds.
 _TEXT: dict[str, str] = {m: m.value for m in (*ObservableType, *ThreatType)}
 _DEFAULT = Handling()
+_UNSEEN: Any = object()
 
 
 class SubmissionDefaults(msgspec.Struct, frozen=True, kw_only=True):
@@ -244,7 +246,7 @@ class _Profiles:
 
 
 def build_batch(
-    records: Iterable[Record],
+    records: Iterable[Record | AssertionBlock],
     defaults: SubmissionDefaults,
     received_at: dt.datetime,
     *,
@@ -292,7 +294,7 @@ class BatchBuilder:
         self.rels: dict[tuple[str, str, str], list[Any]] = {}
         self.handling_taken = 0
 
-    def add(self, records: Iterable[Record]) -> None:
+    def add(self, records: Iterable[Record | AssertionBlock]) -> None:
         """Merge more records (the cyclic GC paused: nothing they build is cyclic)."""
         with gc_paused():
             self._add(records)
@@ -320,7 +322,7 @@ class BatchBuilder:
         self.handling_taken = len(self.profiles.rows)
         return rows
 
-    def _add(self, records: Iterable[Record]) -> None:
+    def _add(self, records: Iterable[Record | AssertionBlock]) -> None:
         batch, profiles, time, progress = self.batch, self.profiles, self.time, self.progress
         rows, index, entities, rels = self.rows, self.index, self.entities, self.rels
         seen_at, default_hid = self.seen_at, self.default_hid
@@ -330,6 +332,13 @@ class BatchBuilder:
         prev: Any = None
         prev_bound: Any = None
         for rec in records:
+            if type(rec) is AssertionBlock:
+                batch.records = n
+                n += len(rec)
+                self._add_block(rec)
+                if progress is not None and n >> 14 != batch.records >> 14:
+                    progress(n)
+                continue
             n += 1
             if progress is not None and not n & 0x3FFF:
                 progress(n)
@@ -424,3 +433,67 @@ class BatchBuilder:
                 consumed += 1
         batch.records = n
         batch.consumed += consumed
+
+    def _add_block(self, block: AssertionBlock) -> None:
+        """Merge a block's rows: what `_add` does with each of its records, by column."""
+        rows, index, profiles, time = self.rows, self.index, self.profiles, self.time
+        seen_at, default_hid = self.seen_at, self.default_hid
+        hids = [default_hid if h is None else profiles.hid(h) for h in block.handling]
+        bound: dict[int, Any] = {}  # feeds repeat one timestamp (one object per string)
+        firsts = []
+        for when in block.first_seen:
+            if when is None:
+                firsts.append(seen_at)
+                continue
+            found = bound.get(id(when), _UNSEEN)
+            if found is _UNSEEN:
+                found = bound[id(when)] = time(when)
+            firsts.append(found)
+        text, bearing = _TEXT, _DOMAIN_BEARING
+        for obs, threat, first, conf, hid, loc, sid, name, desc in zip(
+            block.observables,
+            block.threat_types,
+            firsts,
+            block.confidence,
+            hids,
+            block.locations,
+            block.stix_ids,
+            block.names,
+            block.descriptions,
+            strict=True,
+        ):
+            t, value = obs.type, obs.value
+            key = (t, value, threat)
+            at = index.get(key)
+            if at is None:
+                index[key] = len(rows)
+                rows.append(
+                    (
+                        text[t],
+                        value,
+                        domain_of(t, value) if t in bearing else None,
+                        text[threat],
+                        first,
+                        first,
+                        1,
+                        conf,
+                        hid,
+                        loc,
+                        sid,
+                        name,
+                        desc,
+                    )
+                )
+                continue
+            row = rows[at]
+            if at < self.taken and at not in self.late_base:  # written: fix it up late
+                self.late_base[at] = row[6]
+            rows[at] = (
+                *row[:4],
+                min(row[4], first),
+                max(row[5], first),
+                row[6] + 1,
+                row[7] if conf is None else max(row[7] or 0, conf),
+                hid if row[8] == hid else profiles.stricter(row[8], hid),
+                *row[9:],
+            )

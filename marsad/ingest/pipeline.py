@@ -133,7 +133,8 @@ def ingest(
                 received_at=received_at,
                 column_map=column_map,
             )
-            records = chosen.parse(raw, meta)  # a whole-document format decodes it here
+            # a whole-document format decodes it here; blocks of rows where it offers them
+            records = (chosen.parse_blocks or chosen.parse)(raw, meta)
         finally:
             report.submission_id = sub_id = kept.result()
         builder = BatchBuilder(

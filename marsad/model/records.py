@@ -127,6 +127,58 @@ class Consumed(msgspec.Struct, frozen=True, kw_only=True):
 Record = AssertionRecord | EntityRecord | RelationshipRecord | Rejected | Consumed
 
 
+class AssertionBlock(msgspec.Struct, kw_only=True):
+    """Assertions of a run of plain STIX indicators, by column (a bulk reader's output).
+
+    Row k is ``AssertionRecord(observable=observables[k], threat_type=threat_types[k],
+    location=locations[k], first_seen=first_seen[k], confidence=confidence[k],
+    handling=handling[k], stix_id=stix_ids[k], name=names[k],
+    description=descriptions[k])``, last_seen None and one sighting: `records` gives
+    exactly those, in order. Only streams that ask for blocks get them.
+    """
+
+    observables: list[Observable]
+    threat_types: list[ThreatType]
+    locations: list[str]
+    first_seen: list[dt.datetime | None]
+    confidence: list[int | None]
+    handling: list[Handling | None]
+    stix_ids: list[str]
+    names: list[Any]
+    descriptions: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.observables)
+
+    def records(self) -> list[AssertionRecord]:
+        """The block's rows as the records it stands for."""
+        return [
+            AssertionRecord(
+                observable=o,
+                threat_type=t,
+                location=loc,
+                first_seen=f,
+                confidence=c,
+                handling=h,
+                stix_id=i,
+                name=n,
+                description=d,
+            )
+            for o, t, loc, f, c, h, i, n, d in zip(
+                self.observables,
+                self.threat_types,
+                self.locations,
+                self.first_seen,
+                self.confidence,
+                self.handling,
+                self.stix_ids,
+                self.names,
+                self.descriptions,
+                strict=True,
+            )
+        ]
+
+
 class ParseMeta(msgspec.Struct, frozen=True, kw_only=True):
     """What a format may know about the submission besides its bytes."""
 

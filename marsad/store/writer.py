@@ -9,9 +9,8 @@ holding the GIL, so parsing the next chunk and merging this one use both cores.
 
 from __future__ import annotations
 
-import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -25,7 +24,7 @@ from marsad.ingest.batch import (
     Batch,
     BatchBuilder,
 )
-from marsad.model.records import Record
+from marsad.model.records import AssertionBlock, Record
 from marsad.store.bulk import Dialect
 
 STREAM_CHUNK = 1 << 17
@@ -111,7 +110,7 @@ def write_batch(
 def write_stream(
     conn: Connection,
     d: Dialect,
-    records: Iterable[Record],
+    records: Iterable[Record | AssertionBlock],
     builder: BatchBuilder,
     *,
     submission_id: int,
@@ -130,7 +129,7 @@ def write_stream(
     try:
         while True:
             before = builder.batch.records
-            builder.add(itertools.islice(it, chunk))
+            builder.add(_upto(it, chunk))
             if builder.batch.records == before:
                 break
             handling, rows = builder.take()
@@ -139,6 +138,16 @@ def write_stream(
         return batch, writer.finish(batch)
     finally:
         writer.close()
+
+
+def _upto(records: Iterable[Record | AssertionBlock], n: int) -> Iterator[Any]:
+    """Records until n of them are taken (a block counts its rows), none pulled beyond."""
+    taken = 0
+    for rec in records:
+        yield rec
+        taken += len(rec) if type(rec) is AssertionBlock else 1
+        if taken >= n:
+            return
 
 
 class StreamWriter:
