@@ -12,6 +12,7 @@ each cluster shown is counted again against what the grant covers at that moment
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -22,13 +23,15 @@ from starlette.responses import Response
 from marsad.access.policy import Action, Grant, Viewer
 from marsad.analysis.priorities import cluster_ranking, concerning, observable_scores
 from marsad.exchange.auth import settings_of
+from marsad.model.errors import MarsadError
 from marsad.products.activity_data import cctld
 from marsad.store import alert_reads, reads
 from marsad.store.schema import assertions
 from marsad.store.store import Store
 from marsad.web import clustering
-from marsad.web.auth import WebCaller, page_permit
-from marsad.web.kept import Kept
+from marsad.web.auth import N_, WebCaller, page_permit
+from marsad.web.i18n import gettext
+from marsad.web.kept import Build, Kept, progress_of
 from marsad.web.render import page, wants_json
 from marsad.web.reports import own_country
 
@@ -112,40 +115,71 @@ def dashboard(request: Request, who: Reader) -> Response:
     return page(request, who, "dashboard.html", data)
 
 
-_kept: Kept[list[tuple[int, float, int]]] = Kept()
+Ranked = list[tuple[int, float, int]]
+_kept: Kept[Ranked] = Kept(what=N_("Ranking the clusters that concern you"))
+UNEXPECTED = N_("The clusters could not be ranked because of an unexpected error (it has been "
+                "logged); reload the page to try again.")  # fmt: skip
 
 
-def ranking(store: Store, viewer: Viewer, grant: Grant, country: str,
-            now: dt.datetime) -> list[tuple[int, float, int]]:  # fmt: skip
-    """The grant's highest-priority clusters concerning ``country`` (every cluster when
-    empty), as (cluster id, priority, members concerning the country): kept per grant,
-    recomputed in the background once data arrives or five minutes pass."""
+def _ranker(store: Store, viewer: Viewer, grant: Grant, country: str,
+            now: dt.datetime) -> Callable[[Build[Ranked]], Ranked]:  # fmt: skip
+    """How the grant's highest-priority clusters concerning ``country`` (every cluster when
+    empty) are computed, as (cluster id, priority, members concerning the country)."""
 
-    def compute() -> list[tuple[int, float, int]]:
+    def compute(build: Build[Ranked]) -> Ranked:
+        build.report(N_("Scoring everything your organisation may see"), 1, 3)
         scores, refs = observable_scores(store, viewer, grant, now)
+        build.report(N_("Grouping what you may see into clusters"), 2, 3)
         groups = clustering.groups(store, grant)
+        build.report(N_("Ranking the clusters"), 3, 3)
         near = concerning(scores, refs, groups, cctld(country)) if country else {}
         if country:
             groups = {cid: groups[cid] for cid in near}
         return [(cid, score, near.get(cid, 0))
                 for cid, score, _ in cluster_ranking(scores, refs, groups, TOP)]  # fmt: skip
 
-    return _kept.get(store, (grant, country), compute)
+    return compute
+
+
+def ranking(store: Store, viewer: Viewer, grant: Grant, country: str,
+            now: dt.datetime) -> Ranked:  # fmt: skip
+    """The grant's ranking, kept per grant (waiting for its build when none is kept),
+    recomputed in the background once data arrives or five minutes pass."""
+    return _kept.wait(store, (grant, country), _ranker(store, viewer, grant, country, now))
 
 
 @router.get("/dashboard/clusters")
 def top_clusters(request: Request, who: Reader) -> Response:
     """The clusters concerning the organisation's country, highest priority first (the
-    dashboard loads this into its page; without scripts it is a page of its own)."""
+    dashboard loads this into its page; without scripts it is a page of its own). When the
+    ranking is not kept, the answer is the progress of its build in the background, which
+    htmx polls until the ranking is shown; the JSON twin waits for it."""
     country = own_country(who)
-    ranked = ranking(who.store, who.viewer, who.grant, country, settings_of(request).now())
-    groups = clustering.groups(who.store, who.grant)
-    shown: list[dict[str, Any]] = []
-    for cid, score, local in ranked:
-        size = len(clustering.still_visible(who.store, who.grant, groups.get(cid, [])))
-        if size:  # a cluster whose members are all hidden since does not exist here
-            shown.append({"id": cid, "size": size, "priority": score, "concerning": local})
-    who.audit("dashboard-clusters", country or "*", clusters=[c["id"] for c in shown])
-    data: dict[str, Any] = {"country": country or None, "clusters": shown}
-    fragment = request.headers.get("hx-request") and not wants_json(request)
+    fragment = bool(request.headers.get("hx-request")) and not wants_json(request)
+    compute = _ranker(who.store, who.viewer, who.grant, country, settings_of(request).now())
+    key = (who.grant, country)
+    data: dict[str, Any] = {"country": country or None, "clusters": [], "building": None,
+                            "error": None, "poll": "/dashboard/clusters"}  # fmt: skip
+    got = (_kept.wait(who.store, key, compute) if wants_json(request)
+           else _kept.ready(who.store, key, compute, retry=not fragment))  # fmt: skip
+    if isinstance(got, Build):
+        failed = got.error is not None
+        who.audit("dashboard-clusters", country or "*", state="failed" if failed else "building")
+        if failed:
+            data["error"] = (
+                str(got.error)
+                if isinstance(got.error, MarsadError)
+                else gettext(who.lang)(UNEXPECTED)
+            )
+        else:
+            data["building"] = progress_of(got, _kept)
+    else:
+        groups = clustering.groups(who.store, who.grant)
+        shown: list[dict[str, Any]] = []
+        for cid, score, local in got:
+            size = len(clustering.still_visible(who.store, who.grant, groups.get(cid, [])))
+            if size:  # a cluster whose members are all hidden since does not exist here
+                shown.append({"id": cid, "size": size, "priority": score, "concerning": local})
+        who.audit("dashboard-clusters", country or "*", clusters=[c["id"] for c in shown])
+        data["clusters"] = shown
     return page(request, who, "_top_clusters.html" if fragment else "dashboard_clusters.html", data)

@@ -29,15 +29,16 @@ from marsad.products.activity_data import Locator, build_locator
 from marsad.products.advisory import Advisory, build_advisory
 from marsad.products.advisory_text import ADVICE
 from marsad.products.assessment import Assessment
-from marsad.products.assessment_data import GLOBAL, assessment
+from marsad.products.assessment_data import GLOBAL, assessment, countries_of, region_of
 from marsad.products.networks import touched
 from marsad.products.notice import Notice, NoticeText, build_notice
 from marsad.products.notice_stix import notice_bundle
 from marsad.products.period import parse_period
 from marsad.web import clustering
 from marsad.web.auth import N_, WebCaller, WebError, clean, page_permit
-from marsad.web.kept import Kept
-from marsad.web.render import page
+from marsad.web.i18n import gettext
+from marsad.web.kept import Build, Kept, progress_of
+from marsad.web.render import page, wants_json
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebCaller, Depends(page_permit(Action.READ))]
@@ -104,9 +105,11 @@ def _assessment_asked(request: Request, who: WebCaller) -> tuple[str, str]:
     return region, period
 
 
-_assessments: Kept[Assessment] = Kept(size=16, ttl=None)  # made from the data alone
+_assessments: Kept[Assessment] = Kept(size=16, ttl=None, what=N_("Building the threat assessment"))
 _files: Kept[bytes] = Kept(size=8, ttl=None)
 _locators: Kept[Locator] = Kept(size=2, ttl=None)
+UNEXPECTED = N_("The assessment could not be built because of an unexpected error (it has been "
+                "logged); reload the page to try again.")  # fmt: skip
 
 
 def _locator(who: WebCaller) -> Locator:
@@ -116,42 +119,97 @@ def _locator(who: WebCaller) -> Locator:
     return _locators.get(who.store, "locator", lambda: build_locator(who.store))
 
 
-def _assess(request: Request, who: WebCaller) -> Assessment:
-    """The assessment for the signed-in organisation, built once per grant, language, region
-    and period until the store changes (`marsad.web.kept`): viewing it then downloading it
-    builds it once. Every request is audited with what it disclosed."""
+def _assessment_of(
+    request: Request, who: WebCaller, *, wait: bool, retry: bool = True
+) -> Assessment | Build[Assessment]:
+    """The assessment for the signed-in organisation, built in the background once per grant,
+    language, region and period until the store changes (`marsad.web.kept`): the kept one,
+    or (unless ``wait``) the build making it. Viewing it then downloading it builds it once.
+    The region and period are checked here, so a bad request is answered at once (400)."""
     region, period = _assessment_asked(request, who)
     try:
-        span = parse_period(period)
-        made = _assessments.get(
-            who.store, (who.viewer.org_name, who.grant, who.lang, region, span.label),
-            lambda: assessment(who.store, region, span, as_org=who.viewer.org_name,
-                               now=settings_of(request).now(), lang=who.lang,
-                               locator=_locator(who)),
-        )  # fmt: skip
+        span, region = parse_period(period), region_of(region)
     except MarsadError as exc:
         who.audit("report-assessment", f"{region} {period}"[:200], outcome="deny",
                   reason=str(exc))  # fmt: skip
         raise WebError(400, str(exc)) from None
-    who.audit("report-assessment", f"{made.region} {made.period.label}",
-              ids=list(made.assertion_ids), via="web")  # fmt: skip
+    store, org, lang, now = who.store, who.viewer.org_name, who.lang, settings_of(request).now()
+
+    def compute(build: Build[Assessment]) -> Assessment:
+        build.report(N_("Locating every address and reading the stored clusters"))
+        locator = _locator(who)
+        build.report(N_("Reading the items of %(count)s countries and writing the assessment"),
+                     count=len(countries_of(store, region)))  # fmt: skip
+        return assessment(store, region, span, as_org=org, now=now, lang=lang, locator=locator)
+
+    key = (org, who.grant, lang, region, span.label)
+    got: Assessment | Build[Assessment]
+    try:
+        got = (_assessments.wait(store, key, compute) if wait
+               else _assessments.ready(store, key, compute, retry=retry))  # fmt: skip
+    except MarsadError as exc:
+        who.audit("report-assessment", f"{region} {period}"[:200], outcome="deny",
+                  reason=str(exc))  # fmt: skip
+        raise WebError(400, str(exc)) from None
+    if isinstance(got, Build):
+        if isinstance(got.error, MarsadError):
+            who.audit("report-assessment", f"{region} {period}"[:200], outcome="deny",
+                      reason=str(got.error))  # fmt: skip
+        else:
+            who.audit("report-assessment", f"{region} {span.label}", via="web",
+                      state="failed" if got.error else "building")  # fmt: skip
+        return got
+    who.audit("report-assessment", f"{got.region} {got.period.label}",
+              ids=list(got.assertion_ids), via="web")  # fmt: skip
+    return got
+
+
+def _assess(request: Request, who: WebCaller) -> Assessment:
+    """The assessment, waiting for its build (downloads and JSON cannot show progress)."""
+    made = _assessment_of(request, who, wait=True)
+    assert not isinstance(made, Build)
     return made
 
 
 @router.get("/reports/assessment")
 def assessment_page(request: Request, who: Reader) -> Response:
-    """The threat assessment of a region for a period, for the signed-in organisation."""
+    """The threat assessment of a region for a period, for the signed-in organisation. The
+    page answers at once: with the assessment when it is kept, otherwise with the progress
+    of its build, which htmx polls (the same address, as a fragment) until it is shown."""
     region, period = _assessment_asked(request, who)
+    query = urlencode({"region": region, "period": period})
     data: dict[str, Any] = {"region": region, "period": period, "regions": list(REGIONS),
-                            "formats": list(PAGES),
-                            "query": urlencode({"region": region, "period": period})}  # fmt: skip
-    return _form(request, who, "product_assessment.html", data,
-                 lambda: _assess(request, who), "assessment")  # fmt: skip
+                            "formats": list(PAGES), "query": query,
+                            "poll": f"/reports/assessment?{query}"}  # fmt: skip
+    if wants_json(request):  # a program waits for the product, as before
+        return _form(request, who, "product_assessment.html", data,
+                     lambda: _assess(request, who), "assessment")  # fmt: skip
+    fragment = bool(request.headers.get("hx-request"))
+    data.update({"assessment": None, "building": None, "error": None})
+    status = 200
+    if _asked(request):
+        try:
+            got = _assessment_of(request, who, wait=False, retry=not fragment)
+        except WebError as exc:
+            data["error"], status = exc.message, exc.status
+        else:
+            if not isinstance(got, Build):
+                data["assessment"] = got
+            elif got.error is not None:
+                data["error"] = (
+                    str(got.error)
+                    if isinstance(got.error, MarsadError)
+                    else gettext(who.lang)(UNEXPECTED)
+                )
+            else:
+                data["building"] = progress_of(got, _assessments)
+    template = "_assessment_result.html" if fragment else "product_assessment.html"
+    return page(request, who, template, data, status)
 
 
 @router.get("/reports/assessment.{fmt}")
 def assessment_file(request: Request, who: Reader, fmt: str) -> Response:
-    """The threat assessment as PDF, self-contained HTML or JSON."""
+    """The threat assessment as PDF, self-contained HTML or JSON (waiting for its build)."""
     if fmt not in PAGES:
         raise WebError(404, N_("No such report format."))
     made = _assess(request, who)

@@ -164,8 +164,13 @@ def _assessment_params(world: World) -> st.SearchStrategy[dict[str, Any]]:
 
 @case("GET /reports/assessment", 60)
 def _assessment(world: World) -> st.SearchStrategy[Case]:
-    return st.builds(lambda p, f: Case("GET", "/reports/assessment", _fmt(p, f), expect=_ids_visible),
-                     _assessment_params(world), FORMAT)  # fmt: skip
+    """The page, its JSON twin, and htmx's poll of the build (the same address as a fragment:
+    the progress, or the product built for the caller's own grant)."""
+    return st.builds(
+        lambda p, f, hx: Case("GET", "/reports/assessment", _fmt(p, f), expect=_ids_visible,
+                              headers={"HX-Request": "true"} if hx else {}),
+        _assessment_params(world), FORMAT, st.booleans(),
+    )  # fmt: skip
 
 
 @case("GET /reports/assessment.{fmt}", 40)

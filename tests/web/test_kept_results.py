@@ -21,6 +21,7 @@ from marsad.store.schema import organisations
 from marsad.store.store import Store
 from marsad.web import dashboard, kept
 from marsad.web import products as web_products
+from tests.web.building import shown
 from tests.web.conftest import FIJI, PG, Browser, WebWorld, _submit
 from tests.web.test_dashboard import _bundle
 from tests.web.test_products_pages import FJ_VISIBLE, plant_fijian
@@ -47,12 +48,12 @@ def test_a_tightened_marking_is_in_the_next_assessment(
     builds = _counted(monkeypatch, web_products, "assessment")
     asked = {"region": "asia-south-pacific", "period": dt.date.today().strftime("%Y-%m")}
     browser.sign_in("desk.analyst")
-    assert FJ_VISIBLE in browser.client.get("/reports/assessment", params=asked).text
+    assert FJ_VISIBLE in shown(browser.client, "/reports/assessment", asked).text
     html = browser.client.get("/reports/assessment.html", params=asked)
     assert FJ_VISIBLE in html.text and len(builds) == 1  # view, then download: one build
     fiji = web_world.store.viewer(FIJI)
     assert stewardship.tighten(web_world.store, fiji, submission_id=None, tlp=TLP.RED) > 0
-    again = browser.client.get("/reports/assessment", params=asked)
+    again = shown(browser.client, "/reports/assessment", asked)
     assert again.status_code == 200 and FJ_VISIBLE not in again.text and len(builds) == 2
     html = browser.client.get("/reports/assessment.html", params=asked)
     assert FJ_VISIBLE not in html.text and len(builds) == 2

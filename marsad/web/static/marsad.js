@@ -7,3 +7,13 @@ document.addEventListener("htmx:xhr:progress", function (event) {
     bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
   }
 });
+
+// A result built in the background is polled into a live region (role="status" inside it):
+// the region is busy while a progress indicator is in it, so screen readers announce the
+// result once, when it has arrived.
+document.addEventListener("htmx:afterSwap", function (event) {
+  var region = event.detail.target;
+  if (region && region.hasAttribute("aria-busy")) {
+    region.setAttribute("aria-busy", region.querySelector(".building") ? "true" : "false");
+  }
+});
