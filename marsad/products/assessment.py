@@ -15,8 +15,16 @@ from collections import Counter, defaultdict
 import msgspec
 
 from marsad.model.handling import TLP
+from marsad.products import language
 from marsad.products.activity import LEAD, NOTIFY, TAKEDOWN, ActivityReport, Item
-from marsad.products.language import DEFAULT, Gettext, country_name, gettext, network_name
+from marsad.products.language import (
+    DEFAULT,
+    Gettext,
+    NGettext,
+    country_name,
+    gettext,
+    network_name,
+)
 from marsad.products.period import Period, over_time
 
 MAJOR = 6  # chapters: the threat types with the most items
@@ -143,34 +151,61 @@ def _chapter(threat: str, pairs: list[tuple[str, Item]], period: Period) -> Chap
     )  # fmt: skip
 
 
+def _items(ngettext: NGettext, n: int) -> str:
+    return ngettext("%(num)s item", "%(num)s items", n)
+
+
+def _countries(ngettext: NGettext, n: int) -> str:
+    return ngettext("%(num)s country", "%(num)s countries", n)
+
+
 def _judgements(
-    a: dict[str, object], chapters: list[Chapter], rows: list[CountryRow], _: Gettext, lang: str
+    period: str,
+    facts: dict[str, int],
+    chapters: list[Chapter],
+    rows: list[CountryRow],
+    lang: str,
 ) -> list[str]:
+    """The key judgements: each count in its own phrase, in the form its number takes."""
+    _, ngettext = gettext(lang), language.ngettext(lang)
     lines = [
-        _("In %(period)s, %(infra)s infrastructure items and %(victims)s victim items concerned "
-          "%(affected)s of the %(scope)s countries in scope, from %(statements)s statements by "
-          "%(sources)s sources.") % a
+        _("In %(period)s, %(infra)s and %(victims)s concerned %(countries)s, from %(statements)s "
+          "by %(sources)s.")
+        % {"period": period,
+           "infra": ngettext("%(num)s infrastructure item", "%(num)s infrastructure items",
+                             facts["infra"]),
+           "victims": ngettext("%(num)s victim item", "%(num)s victim items", facts["victims"]),
+           "countries": ngettext("%(affected)s of the %(num)s country in scope",
+                                 "%(affected)s of the %(num)s countries in scope",
+                                 facts["scope"], affected=facts["affected"]),
+           "statements": ngettext("%(num)s statement", "%(num)s statements",
+                                  facts["statements"]),
+           "sources": ngettext("%(num)s source", "%(num)s sources", facts["sources"])}
     ]  # fmt: skip
     if chapters:
         main = _(", ").join(
-            _("%(threat)s (%(items)s items in %(countries)s countries)")
-            % {"threat": c.threat, "items": c.items, "countries": len(c.countries)}
+            _("%(threat)s (%(items)s in %(countries)s)")
+            % {"threat": c.threat, "items": _items(ngettext, c.items),
+               "countries": _countries(ngettext, len(c.countries))}
             for c in chapters[:3]
-        )
+        )  # fmt: skip
         lines.append(_("The main threats were %(threats)s.") % {"threats": main})
     shared = {n.label: n for c in chapters for n in c.networks if len(n.countries) > 1}
     if shared:
         largest = max(shared.values(), key=lambda n: n.items)
         lines.append(
-            _("%(networks)s criminal networks span more than one country; the largest, "
-              "%(largest)s, reaches %(countries)s countries.")
-            % {"networks": len(shared), "largest": network_name(largest.label, _),
-               "countries": len(largest.countries)}
+            ngettext("%(num)s criminal network spans more than one country: %(largest)s, which "
+                     "reaches %(countries)s.",
+                     "%(num)s criminal networks span more than one country; the largest, "
+                     "%(largest)s, reaches %(countries)s.",
+                     len(shared), largest=network_name(largest.label, _),
+                     countries=_countries(ngettext, len(largest.countries)))
         )  # fmt: skip
     if rows:
         top = max(rows, key=lambda r: r.infrastructure)
-        lines.append(_("%(country)s hosts the most infrastructure (%(items)s items).")
-                     % {"country": country_name(top.country, lang), "items": top.infrastructure})  # fmt: skip
+        lines.append(_("%(country)s hosts the most infrastructure (%(items)s).")
+                     % {"country": country_name(top.country, lang),
+                        "items": _items(ngettext, top.infrastructure)})  # fmt: skip
     return lines
 
 
@@ -194,24 +229,33 @@ def _outlook(chapters: list[Chapter], _: Gettext) -> list[str]:
 
 
 def _recommendations(
-    items: list[tuple[str, Item]], chapters: list[Chapter], _: Gettext
+    items: list[tuple[str, Item]], chapters: list[Chapter], lang: str
 ) -> list[str]:
+    _, ngettext = gettext(lang), language.ngettext(lang)
     actions = Counter(i.action for _c, i in items)
     lines = []
     if actions[TAKEDOWN]:
-        lines.append(_("Send the %(n)s takedown requests the sources' PAP already allows (listed "
-                       "in each country's activity report).") % {"n": actions[TAKEDOWN]})  # fmt: skip
+        lines.append(ngettext(
+            "Send the takedown request the sources' PAP already allows (listed in its country's "
+            "activity report).",
+            "Send the %(num)s takedown requests the sources' PAP already allows (listed in each "
+            "country's activity report).", actions[TAKEDOWN]))  # fmt: skip
     if actions[NOTIFY]:
-        lines.append(_("Notify the owners of the %(n)s compromised or exposed assets.")
-                     % {"n": actions[NOTIFY]})  # fmt: skip
+        lines.append(ngettext("Notify the owner of the compromised or exposed asset.",
+                              "Notify the owners of the %(num)s compromised or exposed assets.",
+                              actions[NOTIFY]))  # fmt: skip
     if actions[LEAD]:
-        lines.append(_("Ask the sources for permission to act on the %(n)s investigation leads "
-                       "whose PAP allows passive use only.") % {"n": actions[LEAD]})  # fmt: skip
+        lines.append(ngettext(
+            "Ask the sources for permission to act on the investigation lead whose PAP allows "
+            "passive use only.",
+            "Ask the sources for permission to act on the %(num)s investigation leads whose PAP "
+            "allows passive use only.", actions[LEAD]))  # fmt: skip
     shared = sorted({n for c in chapters for n in c.networks if len(n.countries) > 1},
                     key=lambda n: -n.items)[:3]  # fmt: skip
     for n in shared:
-        lines.append(_("Coordinate a joint operation against %(network)s (%(items)s items in "
-                       "%(countries)s).") % {"network": network_name(n.label, _), "items": n.items,
+        lines.append(_("Coordinate a joint operation against %(network)s (%(items)s in "
+                       "%(countries)s).") % {"network": network_name(n.label, _),
+                                            "items": _items(ngettext, n.items),
                                             "countries": ", ".join(n.countries)})  # fmt: skip
     return lines
 
@@ -248,8 +292,8 @@ def build_assessment(
         for r in sorted(reports, key=lambda r: (-len(r.items), r.country)) if r.items
     ]  # fmt: skip
     sources = {e.source for e in evidence}
-    facts: dict[str, object] = {
-        "period": period.label, "infra": sum(len(r.infrastructure) for r in reports),
+    facts = {
+        "infra": sum(len(r.infrastructure) for r in reports),
         "victims": sum(len(r.victims) for r in reports), "affected": len(rows),
         "scope": len(reports), "statements": len(evidence), "sources": len(sources),
     }  # fmt: skip
@@ -261,7 +305,8 @@ def build_assessment(
     }  # fmt: skip
     return Assessment(
         region=region, recipient=recipient, period=period, generated_at=now, tlp=ranks[top],
-        countries_in_scope=len(reports), summary=tuple(_judgements(facts, chapters, rows, _, lang)),
+        countries_in_scope=len(reports),
+        summary=tuple(_judgements(period.label, facts, chapters, rows, lang)),
         statements=len(evidence), sources=len(sources),
         by_source_kind=dict(Counter(source_kinds.get(e.source, "unknown") for e in evidence)
                             .most_common()),
@@ -270,6 +315,6 @@ def build_assessment(
         by_threat_type=dict(ranked),
         over_time=over_time(period, [i.first_seen or i.last_seen for _, i in pairs]),
         chapters=tuple(chapters), by_country=tuple(rows), outlook=tuple(_outlook(chapters, _)),
-        recommendations=tuple(_recommendations(pairs, chapters, _)), annex=annex,
+        recommendations=tuple(_recommendations(pairs, chapters, lang)), annex=annex,
         assertion_ids=tuple(sorted({a for r in reports for a in r.assertion_ids})),
     )  # fmt: skip

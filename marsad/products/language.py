@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import pycountry
 from babel.messages.mofile import write_mo
@@ -31,6 +32,13 @@ LANGUAGES = tuple(DIRECTION)
 DEFAULT = "en"
 
 Gettext = Callable[[str], str]
+
+
+class NGettext(Protocol):
+    """``ngettext`` of a language: the form of a counted phrase for ``n``, with ``%(num)s``
+    (and any other values given) filled in."""
+
+    def __call__(self, singular: str, plural: str, n: int, /, **values: object) -> str: ...
 
 
 def N_(message: str) -> str:
@@ -63,6 +71,20 @@ def translations(lang: str) -> NullTranslations:
 def gettext(lang: str) -> Gettext:
     """``gettext`` of a language, for words built in Python."""
     return translations(checked(lang)).gettext
+
+
+def ngettext(lang: str) -> NGettext:
+    """``ngettext`` of a language, for counted words built in Python: the phrase in the form
+    the catalogue's Plural-Forms give ``n`` (English: 1, else; French: 0 and 1, millions,
+    else; Arabic: 0, 1, 2, 3-10, 11-99, 100 and more), formatted with ``num=n`` like the
+    templates' ``ngettext`` (Jinja2's newstyle). A sentence with several counts is built
+    from one such phrase per count."""
+    forms = translations(checked(lang)).ngettext
+
+    def counted(singular: str, plural: str, n: int, /, **values: object) -> str:
+        return forms(singular, plural, n) % {"num": n, **values}
+
+    return counted
 
 
 @functools.cache

@@ -24,7 +24,8 @@ from marsad.enrich.geo import country_codes
 from marsad.model.errors import MarsadError
 from marsad.model.handling import PAP, TLP
 from marsad.model.records import AssertionView, RelationshipRecord
-from marsad.products.language import DEFAULT, Gettext, checked, gettext
+from marsad.products import language
+from marsad.products.language import DEFAULT, checked, gettext
 from marsad.products.networks import networks, read_graph
 from marsad.store.schema import assertions, cluster_members, observables, relationships
 from marsad.store.store import Store, _assertion_query, _stored, handling_of
@@ -147,11 +148,13 @@ def _read(store: Store, grant: Grant, cluster: int) -> tuple[list[Any], list[Any
     return rows, rels
 
 
-def _default_text(threats: Counter[str], size: int, _: Gettext) -> NoticeText:
+def _default_text(threats: Counter[str], size: int, lang: str) -> NoticeText:
+    _, ngettext = gettext(lang), language.ngettext(lang)
     top = ", ".join(t for t, _n in threats.most_common(3))
     return NoticeText(
-        method=_("A network of %(size)s linked items used for %(threats)s.")
-        % {"size": size, "threats": top},
+        method=ngettext("A network of %(num)s linked item used for %(threats)s.",
+                        "A network of %(num)s linked items used for %(threats)s.", size,
+                        threats=top),
         countermeasures=[_("Block the listed indicators."),
                          _("Report further sightings to the issuing organisation.")],
     )  # fmt: skip
@@ -180,7 +183,7 @@ def build_notice(
         raise
     stored = [_stored(r) for r in rows]
     threats = Counter(s.view.threat_type.value for s in stored)
-    prose = text or _default_text(threats, len({r.observable_id for r in rows}), _)
+    prose = text or _default_text(threats, len({r.observable_id for r in rows}), lang)
     ranks = [t.label for t in TLP]
     tlp = max([r.tlp for r in rows] + [r.tlp for r in rels]
               + [TLP(prose.tlp.lower()).rank if prose.tlp else 0])  # fmt: skip

@@ -17,7 +17,14 @@ from marsad.model.errors import MarsadError
 from marsad.products import render
 from marsad.products.advisory import build_advisory
 from marsad.products.assessment_data import assessment
-from marsad.products.language import LOCALE_DIR, checked, country_name, gettext, located
+from marsad.products.language import (
+    LOCALE_DIR,
+    checked,
+    country_name,
+    gettext,
+    located,
+    translations,
+)
 from marsad.products.period import parse_period
 from marsad.products.service import activity_report
 from marsad.store.store import Store
@@ -29,6 +36,8 @@ NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 OCTOBER = parse_period("2026-10")
 POT = LOCALE_DIR / "products.pot"
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
+COUNT = "%(num)s"
+SAMPLE = [*range(1000), 1_000_000, 2_000_000]  # every plural form of en, ar and fr is here
 
 
 def _flat(text: str) -> str:
@@ -37,22 +46,49 @@ def _flat(text: str) -> str:
     return " ".join("".join(c for c in text if c not in marks).split())
 
 
-def _messages(path: Path) -> dict[str, str]:
+Msgid = str | tuple[str, str]  # a counted phrase's id: its singular and plural
+
+
+def _messages(path: Path) -> dict[Msgid, tuple[str, ...]]:
+    """Each message of a catalogue with its translation: one string, or one per plural form."""
     with path.open("rb") as fh:
-        return {str(m.id): str(m.string or "") for m in read_po(fh) if m.id}
+        return {
+            m.id if isinstance(m.id, str) else (m.id[0], m.id[1]):
+            (m.string,) if isinstance(m.string, str) else tuple(m.string)
+            for m in read_po(fh) if m.id
+        }  # fmt: skip
+
+
+def _says(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
 
 
 @pytest.mark.parametrize("lang", ["ar", "fr"])
 def test_every_product_message_is_translated_with_its_placeholders(lang: str) -> None:
     wanted = _messages(POT)
-    done = _messages(LOCALE_DIR / lang / "LC_MESSAGES" / "products.po")
-    empty = sorted(m for m in wanted if not done.get(m))
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / "products.po"
+    done = _messages(path)
+    with path.open("rb") as fh:
+        nplurals = read_po(fh, locale=lang).num_plurals
+    empty = sorted(str(m) for m in wanted if not all(done.get(m, ("",))))
     assert not empty, (lang, empty[:5])
     for msgid in wanted:
-        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(done[msgid])), (
-            lang,
-            msgid,
-        )
+        if isinstance(msgid, str):
+            assert _says(msgid) == _says(done[msgid][0]), (lang, msgid)
+            continue
+        singular, plural = msgid
+        assert COUNT in _says(plural), msgid  # the count is %(num)s, as the templates fill it
+        others = [p for p in _says(plural) if p != COUNT]
+        assert [p for p in _says(singular) if p != COUNT] == others, msgid
+        forms = done[msgid]
+        assert len(forms) == nplurals, (lang, msgid)
+        for index, form in enumerate(forms):
+            assert [p for p in _says(form) if p != COUNT] == others, (lang, msgid, index)
+            assert _says(form).count(COUNT) <= 1, (lang, msgid, index)
+            numbers = [n for n in SAMPLE if translations(lang).plural(n) == index]
+            assert numbers, (lang, index)  # every form is some number's
+            if len(numbers) > 1:  # only a form of one number (Arabic's 1 and 2) may omit it
+                assert COUNT in _says(form), (lang, msgid, index, form)
 
 
 def test_the_product_message_template_is_up_to_date() -> None:
@@ -64,10 +100,10 @@ def test_the_product_message_template_is_up_to_date() -> None:
     options = {"**/templates/**.j2": {"extensions": "jinja2.ext.i18n",
                                       "trim_blocks": "True", "lstrip_blocks": "True"}}  # fmt: skip
     found = {
-        m if isinstance(m, str) else m[0]
+        m if isinstance(m, str) else (m[0], m[1])
         for _f, _l, m, _c, _x in extract_from_dir(here, method_map, options)
     }
-    assert found == set(_messages(POT)), sorted(found ^ set(_messages(POT)))[:5]
+    assert found == set(_messages(POT)), sorted(map(str, found ^ set(_messages(POT))))[:5]
 
 
 def test_an_arabic_report_runs_right_to_left_in_arabic_words(
