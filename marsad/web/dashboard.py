@@ -116,19 +116,20 @@ def dashboard(request: Request, who: Reader) -> Response:
 
 
 Ranked = list[tuple[int, float, int]]
-_kept: Kept[Ranked] = Kept(what=N_("Ranking the clusters that concern you"))
+_kept: Kept[Ranked] = Kept(what=N_("Ranking the clusters that concern you"), prebuild=8)
 UNEXPECTED = N_("The clusters could not be ranked because of an unexpected error (it has been "
                 "logged); reload the page to try again.")  # fmt: skip
 
 
 def _ranker(store: Store, viewer: Viewer, grant: Grant, country: str,
-            now: dt.datetime) -> Callable[[Build[Ranked]], Ranked]:  # fmt: skip
+            clock: Callable[[], dt.datetime]) -> Callable[[Build[Ranked]], Ranked]:  # fmt: skip
     """How the grant's highest-priority clusters concerning ``country`` (every cluster when
-    empty) are computed, as (cluster id, priority, members concerning the country)."""
+    empty) are computed, as (cluster id, priority, members concerning the country); scores
+    age from the moment the build runs (``clock``), which may be a later one's rebuild."""
 
     def compute(build: Build[Ranked]) -> Ranked:
         build.report(N_("Scoring everything your organisation may see"), 1, 3)
-        scores, refs = observable_scores(store, viewer, grant, now)
+        scores, refs = observable_scores(store, viewer, grant, clock())
         build.report(N_("Grouping what you may see into clusters"), 2, 3)
         groups = clustering.groups(store, grant)
         build.report(N_("Ranking the clusters"), 3, 3)
@@ -145,7 +146,7 @@ def ranking(store: Store, viewer: Viewer, grant: Grant, country: str,
             now: dt.datetime) -> Ranked:  # fmt: skip
     """The grant's ranking, kept per grant (waiting for its build when none is kept),
     recomputed in the background once data arrives or five minutes pass."""
-    return _kept.wait(store, (grant, country), _ranker(store, viewer, grant, country, now))
+    return _kept.wait(store, (grant, country), _ranker(store, viewer, grant, country, lambda: now))
 
 
 @router.get("/dashboard/clusters")
@@ -156,7 +157,7 @@ def top_clusters(request: Request, who: Reader) -> Response:
     htmx polls until the ranking is shown; the JSON twin waits for it."""
     country = own_country(who)
     fragment = bool(request.headers.get("hx-request")) and not wants_json(request)
-    compute = _ranker(who.store, who.viewer, who.grant, country, settings_of(request).now())
+    compute = _ranker(who.store, who.viewer, who.grant, country, settings_of(request).now)
     key = (who.grant, country)
     data: dict[str, Any] = {"country": country or None, "clusters": [], "building": None,
                             "error": None, "poll": "/dashboard/clusters"}  # fmt: skip

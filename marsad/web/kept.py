@@ -17,6 +17,10 @@ for the same key is already under way for the same data), which a progress page 
 polls until it is done. Builds run on `WORKERS` threads shared by every cache, so a burst
 of requests queues instead of competing for the two cores; each key has at most one build
 at a time, and one that failed keeps its error (shown as a sentence) until asked again.
+A cache made with ``prebuild=N`` remembers its N most recently asked keys: the first request
+that finds the store changed also queues new builds of the others asked in the last
+`RECENT` seconds, so the next visitor of each finds them ready (the trigger is a request,
+not a timer, so a long ingest committing every second rebuilds nothing nobody asks for).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import logging
 import queue
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
@@ -34,6 +39,7 @@ from marsad.store.store import Store
 
 TTL = 300.0
 WORKERS = 2
+RECENT = 1800.0
 V = TypeVar("V")
 log = logging.getLogger(__name__)
 
@@ -135,14 +141,20 @@ class Build(Generic[V]):
 class Kept(Generic[V]):
     """At most ``size`` results, each computed by the caller's function for its key."""
 
-    def __init__(self, size: int = 64, ttl: float | None = TTL, what: str = "") -> None:
+    def __init__(
+        self, size: int = 64, ttl: float | None = TTL, what: str = "", prebuild: int = 0
+    ) -> None:
         self.size = size
         self.ttl = ttl
         self.what = what  # what a build of this cache makes (a message id)
+        self.prebuild = prebuild  # how many recently asked keys are rebuilt after a change
         self.last_seconds: float | None = None  # how long the last build took
         self._kept: dict[Hashable, tuple[float, int, V]] = {}
         self._builds: dict[Hashable, Build[V]] = {}
         self._running: set[Hashable] = set()
+        self._recent: OrderedDict[Hashable, tuple[Store, Callable[[Build[V]], V], float]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
         _EVERY.append(self)
 
@@ -151,6 +163,7 @@ class Kept(Generic[V]):
         with self._lock:
             self._kept.clear()
             self._builds.clear()
+            self._recent.clear()
 
     def get(self, store: Store, key: Hashable, compute: Callable[[], V]) -> V:
         """The kept result for ``key`` on ``store``, computed now when there is none made
@@ -183,6 +196,8 @@ class Kept(Generic[V]):
         error) until the data changes or ``retry`` asks for a new one."""
         full, version = (store.engine.url.render_as_string(), key), data_version(store)
         with self._lock:
+            if self.prebuild:
+                self._prebuild(store, full, compute, version)
             hit = self._kept.get(full)
             build = self._builds.get(full)
             if hit is not None and hit[1] == version:
@@ -198,6 +213,24 @@ class Kept(Generic[V]):
                     return build  # its error is shown until the data changes or one asks again
             changed = hit is not None or (build is not None and build.version != version)
             return self._start(store, full, compute, Build(self.what, changed))
+
+    def _prebuild(self, store: Store, full: Hashable, compute: Callable[[Build[V]], V],
+                  version: int) -> None:  # fmt: skip
+        """Remember ``full`` as asked now; when the store changed since the other recently
+        asked keys were built, queue their builds (the lock is held)."""
+        now = time.monotonic()
+        self._recent[full] = (store, compute, now)
+        self._recent.move_to_end(full)
+        while len(self._recent) > self.prebuild:
+            self._recent.popitem(last=False)
+        url = full[0]  # type: ignore[index]
+        for other, (where, make, asked) in list(self._recent.items()):
+            if other == full or other[0] != url or now - asked > RECENT:  # type: ignore[index]
+                continue
+            hit, build = self._kept.get(other), self._builds.get(other)
+            stale = hit is not None and hit[1] != version  # built once, before the change
+            if stale and (build is None or (build.ended and build.version != version)):
+                self._start(where, other, make, Build(self.what, changed=True))
 
     def wait(self, store: Store, key: Hashable, compute: Callable[[Build[V]], V]) -> V:
         """The kept result for ``key``, waiting for its build (downloads, JSON)."""

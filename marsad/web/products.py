@@ -105,7 +105,9 @@ def _assessment_asked(request: Request, who: WebCaller) -> tuple[str, str]:
     return region, period
 
 
-_assessments: Kept[Assessment] = Kept(size=16, ttl=None, what=N_("Building the threat assessment"))
+_assessments: Kept[Assessment] = Kept(
+    size=16, ttl=None, what=N_("Building the threat assessment"), prebuild=2
+)
 _files: Kept[bytes] = Kept(size=8, ttl=None)
 _locators: Kept[Locator] = Kept(size=2, ttl=None)
 UNEXPECTED = N_("The assessment could not be built because of an unexpected error (it has been "
@@ -133,14 +135,14 @@ def _assessment_of(
         who.audit("report-assessment", f"{region} {period}"[:200], outcome="deny",
                   reason=str(exc))  # fmt: skip
         raise WebError(400, str(exc)) from None
-    store, org, lang, now = who.store, who.viewer.org_name, who.lang, settings_of(request).now()
+    store, org, lang, clock = who.store, who.viewer.org_name, who.lang, settings_of(request).now
 
     def compute(build: Build[Assessment]) -> Assessment:
         build.report(N_("Locating every address and reading the stored clusters"))
         locator = _locator(who)
         build.report(N_("Reading the items of %(count)s countries and writing the assessment"),
                      count=len(countries_of(store, region)))  # fmt: skip
-        return assessment(store, region, span, as_org=org, now=now, lang=lang, locator=locator)
+        return assessment(store, region, span, as_org=org, now=clock(), lang=lang, locator=locator)
 
     key = (org, who.grant, lang, region, span.label)
     got: Assessment | Build[Assessment]

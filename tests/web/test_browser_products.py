@@ -76,3 +76,26 @@ def test_the_new_pages_label_every_field(page: Any, products_server: str) -> Non
     for path in ("/alerts?show=all", "/reports?country=FJ&period=2026"):
         page.goto(products_server + path)
         assert_labelled(page, path)
+
+
+def test_the_assessment_shows_its_progress_then_itself(page: Any, products_server: str) -> None:  # noqa: F811
+    """Opened cold, the page answers with the progress of the build (a live region, busy),
+    and htmx polls the assessment into it without a reload, downloads and all."""
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    sign_in(page, products_server, "fiji.officer")
+    month = dt.date.today().strftime("%Y-%m")
+    page.goto(f"{products_server}/reports/assessment?region=asia-south-pacific&period={month}")
+    region = page.locator("#product-build")
+    assert region.get_attribute("aria-live") == "polite"
+    status = region.get_by_role("status")
+    assert status.count() == 1 and "Building the threat assessment" in status.inner_text()
+    assert "elapsed" in status.inner_text() and region.locator("progress").count() == 1
+    assert page.get_by_role("link", name="Download PDF").count() == 0  # not before it exists
+    url = page.url
+    page.locator("#product-title").wait_for(timeout=60_000)
+    assert page.url == url  # swapped in, not reloaded
+    assert region.get_attribute("aria-busy") == "false" and status.count() == 0
+    assert FJ_VISIBLE in region.inner_text() and FJ_HIDDEN not in region.inner_text()
+    assert page.get_by_role("link", name="Download PDF").count() == 1
+    assert refused == []

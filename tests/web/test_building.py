@@ -13,10 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from marsad.access import audit, stewardship
 from marsad.model.errors import MarsadError
 from marsad.model.handling import TLP
+from marsad.store.schema import organisations
 from marsad.store.store import Store
 from marsad.web import dashboard, kept
 from marsad.web import products as web_products
@@ -246,3 +248,37 @@ def test_one_key_is_built_once_however_many_ask(orgs: Store) -> None:
     release.set()
     assert build.wait(30) == 42 and cache.ready(orgs, "k", compute) == 42 and len(runs) == 1
     assert kept.progress_of(build, cache)["last"] is not None
+
+
+def test_after_a_change_the_keys_asked_recently_are_built_again_before_they_are_asked(
+    orgs: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = kept.Kept[str](ttl=None, what="x", prebuild=2)
+    made: list[str] = []
+
+    def maker(name: str) -> Any:
+        def compute(build: kept.Build[str]) -> str:
+            made.append(name)
+            return f"{name}{len(made)}"
+
+        return compute
+
+    def change() -> None:
+        with orgs.engine.begin() as conn:
+            conn.execute(update(organisations).where(organisations.c.name == FIJI)
+                         .values(region=f"r{len(made)}"))  # fmt: skip
+
+    for key in ("a", "b", "c"):  # only the last two are remembered
+        assert cache.wait(orgs, key, maker(key)) == f"{key}{len(made)}"
+    change()
+    assert isinstance(cache.ready(orgs, "c", maker("c")), kept.Build)  # the first visitor
+    assert kept.settle(60) and sorted(made) == ["a", "b", "b", "c", "c"]  # b without asking
+    warm = cache.ready(orgs, "b", maker("b"))
+    assert warm in {"b4", "b5"} and len(made) == 5  # kept from the prebuild: nothing built now
+    assert isinstance(cache.ready(orgs, "a", maker("a")), kept.Build)  # forgotten: built on asking
+    kept.settle(60)
+    monkeypatch.setattr(kept, "RECENT", -1.0)  # asked too long ago: not rebuilt
+    change()
+    before = len(made)
+    assert isinstance(cache.ready(orgs, "a", maker("a")), kept.Build)
+    assert kept.settle(60) and made[before:] == ["a"]
