@@ -29,7 +29,7 @@ from marsad.formats import (
     urlhaus,
 )
 from marsad.model.errors import FormatError
-from marsad.model.records import AssertionBlock, ParseMeta, Record
+from marsad.model.records import AssertionBlock, ConsumedBlock, ParseMeta, Record
 
 
 class Format(NamedTuple):
@@ -40,7 +40,9 @@ class Format(NamedTuple):
     sniff: Callable[[bytes], bool]
     parse: Callable[[bytes, ParseMeta], Iterator[Record]]
     # the same records with runs of assertions as blocks (ingest reads these when offered)
-    parse_blocks: Callable[[bytes, ParseMeta], Iterator[Record | AssertionBlock]] | None = None
+    parse_blocks: (
+        Callable[[bytes, ParseMeta], Iterator[Record | AssertionBlock | ConsumedBlock]] | None
+    ) = None
 
 
 FORMATS: tuple[Format, ...] = tuple(

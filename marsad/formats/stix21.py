@@ -36,7 +36,9 @@ import msgspec
 
 from marsad.formats import stix_vocab as V
 from marsad.formats.gcpause import gc_paused
+from marsad.formats.stix21_columns import index as index_by_column
 from marsad.formats.stix21_columns import primaries as primaries_by_column
+from marsad.formats.stix21_columns import scos as scos_by_column
 from marsad.formats.stix21_decode import (
     TYPED,
     UNSEEN,
@@ -62,6 +64,7 @@ from marsad.model.records import (
     AssertionBlock,
     AssertionRecord,
     Consumed,
+    ConsumedBlock,
     EntityRecord,
     ParseMeta,
     Record,
@@ -101,9 +104,10 @@ def parse(raw: bytes, meta: ParseMeta) -> Iterator[Record]:
     return itertools.chain.from_iterable(_parser(raw, meta, typed=True).chunks())
 
 
-def parse_blocks(raw: bytes, meta: ParseMeta) -> Iterator[Record | AssertionBlock]:
-    """`parse` with runs of plain indicators as `AssertionBlock`s (`stix21_columns`): the
-    same records once each block is expanded (``block.records()``), what ingest reads."""
+def parse_blocks(raw: bytes, meta: ParseMeta) -> Iterator[Record | AssertionBlock | ConsumedBlock]:
+    """`parse` with runs of plain indicators as `AssertionBlock`s and runs of SCOs they
+    assert as `ConsumedBlock`s (`stix21_columns`): the same records once each block is
+    expanded (``block.records()``), what ingest reads."""
     return itertools.chain.from_iterable(_parser(raw, meta, typed=True, blocks=True).chunks())
 
 
@@ -183,10 +187,15 @@ class _Parser(RefReader):
         scos: list[int] = []
         refs: list[int] = []
         with gc_paused():
-            out: list[Any] = self._index(primary, scos, refs)
+            quick = self.blocks and index_by_column(self, primary, scos)
+            out: list[Any] = [] if quick else self._index(primary, scos, refs)
         yield out
-        by_column = self._primaries_by_column if self.blocks else self._primaries
-        for group, handler in ((primary, by_column), (scos, self._scos)):
+        handlers: tuple[Callable[[list[int]], list[Any]], ...] = (
+            (self._primaries_by_column, self._scos_by_column)
+            if self.blocks
+            else (self._primaries, self._scos)
+        )
+        for group, handler in zip((primary, scos), handlers, strict=True):
             for start in range(0, len(group), _CHUNK):
                 with gc_paused():
                     if group is scos and not start:
@@ -237,6 +246,9 @@ class _Parser(RefReader):
 
     def _primaries_by_column(self, indexes: list[int]) -> list[Record | AssertionBlock]:
         return primaries_by_column(self, indexes)
+
+    def _scos_by_column(self, indexes: list[int]) -> list[Record | ConsumedBlock]:
+        return scos_by_column(self, indexes)
 
     def _primaries(self, indexes: list[int]) -> list[Record]:
         out: list[Record] = []

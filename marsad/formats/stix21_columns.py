@@ -30,7 +30,7 @@ from marsad.model.errors import InvalidObservable
 from marsad.model.normalize.canonical import CANONICAL_DOMAIN, CANONICAL_URL
 from marsad.model.normalize.ip import is_ipv4
 from marsad.model.observable import Observable, ObservableType
-from marsad.model.records import AssertionBlock, Record, ThreatType
+from marsad.model.records import AssertionBlock, Consumed, ConsumedBlock, Record, ThreatType
 
 if TYPE_CHECKING:
     from marsad.formats.stix21 import _Parser
@@ -49,6 +49,9 @@ _CANONICAL: Final[dict[ObservableType, Callable[[str], Any]]] = {
 _STR: Final = {str}
 _STR_OR_NONE: Final = {str, type(None)}
 _LIST_OR_NONE: Final = {list, type(None)}
+_EMPTY: Final[dict[str, Observable]] = {}
+_ASSERTED_BY_INDICATOR: Final = "value asserted by an indicator of the same bundle"
+_GROUP: Final = {"indicator": 0} | dict.fromkeys(V.SCO_TYPES, 1)
 _NO_TYPES: Final[tuple[ThreatType | None, ThreatType | None]] = (None, None)
 
 
@@ -149,6 +152,101 @@ def primaries(p: _Parser, indexes: list[int]) -> list[Record | AssertionBlock]:
         a, start = b, end
     if a < len(rows.pos):
         out.append(_emit(p, rows, a, len(rows.pos)))
+    return out
+
+
+def index(p: _Parser, primary: list[int], scos: list[int]) -> bool:
+    """`_Parser._index` of a document of indicators and SCOs only (the usual feed), by
+    column; False (nothing done) for any other, which the reader indexes object by object."""
+    objs = p.objs
+    if None in objs:
+        return False
+    try:
+        groups = list(map(_GROUP.get, map(attrgetter("type"), objs)))
+    except TypeError:  # an unhashable type
+        return False
+    if None in groups:
+        return False
+    primary.extend([i for i, g in enumerate(groups) if not g])
+    scos.extend([i for i, g in enumerate(groups) if g])
+    found = [objs[i] for i in scos]
+    for name in ("resolves_to_refs", "belongs_to_refs"):
+        if list(map(attrgetter(name), found)).count(None) != len(found):
+            p.need_ids = True
+    return True
+
+
+def scos(p: _Parser, indexes: list[int]) -> list[Record | ConsumedBlock]:
+    """`_Parser._scos` for a chunk: the SCOs an indicator of the bundle already asserted
+    (the usual SCO beside its indicator) found by column and Consumed; the others through
+    the handler, in order. Only when nothing refers to ids and no SCO of the chunk has
+    markings or extensions (else the handler reads the whole chunk)."""
+    objs = p.objs
+    chunk = [objs[i] for i in indexes]
+    n = len(chunk)
+    if (
+        not p.shortcuts
+        or p.need_ids
+        or not n
+        or list(map(attrgetter("extensions"), chunk)).count(msgspec.UNSET) != n
+        or any(map(attrgetter("object_marking_refs"), chunk))
+    ):
+        return list(p._scos(indexes))
+    by_type: dict[Any, list[int]] = {}
+    for k, t in enumerate(map(attrgetter("type"), chunk)):
+        by_type.setdefault(t, []).append(k)
+    found: list[Any] = [None] * n
+    normalised, hash_kind = p.normalised, p._hash_kind
+    for t, ks in by_type.items():
+        group = [chunk[k] for k in ks] if len(ks) < n else chunk
+        spec = V.VALUE_SCOS.get(t)
+        if spec is not None:
+            lookup = normalised.get(spec[1]) if spec[1] is not None else None
+            if lookup is None:  # (an auto-detected kind: the handler's quick check skips it)
+                continue
+            values = list(map(attrgetter(spec[0]), group))
+            if set(map(type, values)) == _STR:
+                observed = list(map(lookup.get, values))
+            else:
+                observed = [lookup.get(v) if type(v) is str else None for v in values]
+        elif t in V.HASHED_SCOS:
+            observed = []
+            for h in map(attrgetter("hashes"), group):
+                obs = None
+                if type(h) is dict and len(h) == 1:
+                    ((name, value),) = h.items()
+                    kind = hash_kind(t, name)
+                    if kind is not None and type(value) is str:
+                        obs = normalised.get(kind, _EMPTY).get(value)
+                observed.append(obs)
+        else:
+            continue
+        if len(ks) == n:
+            found = observed
+        else:
+            for k, obs in zip(ks, observed, strict=True):
+                found[k] = obs
+    asserted = p.asserted
+    consumed = list(map(asserted.__contains__, found))
+    ids = list(map(attrgetter("id"), chunk))
+    pfx, what = p.pfx, _ASSERTED_BY_INDICATOR
+    plain = pfx and set(map(type, ids)) == _STR
+    if plain and consumed.count(True) == n:
+        return [ConsumedBlock(what=what, prefix=pfx, positions=indexes, ids=ids)]
+    locations = [f"{pfx}{i}] ({oid})" if pfx and type(oid) is str else p._loc(i)
+                 for i, oid in zip(indexes, ids, strict=True)]  # fmt: skip
+    out: list[Record | ConsumedBlock] = []
+    run: list[int] = []
+    for i, loc, done in zip(indexes, locations, consumed, strict=True):
+        if done:
+            if run:
+                out.extend(p._scos(run))
+                run = []
+            out.append(Consumed(location=loc, what=what))
+        else:
+            run.append(i)
+    if run:
+        out.extend(p._scos(run))
     return out
 
 

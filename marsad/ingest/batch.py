@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -27,11 +28,13 @@ from marsad.model.handling import (
     stricter_tlp,
 )
 from marsad.model.normalize import registered_domain
+from marsad.model.normalize.domain import registered_domains
 from marsad.model.observable import ObservableType
 from marsad.model.records import (
     AssertionBlock,
     AssertionRecord,
     Consumed,
+    ConsumedBlock,
     EntityRecord,
     Record,
     Rejected,
@@ -45,6 +48,8 @@ _DOMAIN_BEARING = {ObservableType.DOMAIN, ObservableType.URL, ObservableType.EMA
 _TEXT: dict[str, str] = {m: m.value for m in (*ObservableType, *ThreatType)}
 _DEFAULT = Handling()
 _UNSEEN: Any = object()
+_TYPE = attrgetter("type")
+_VALUE = attrgetter("value")
 
 
 class SubmissionDefaults(msgspec.Struct, frozen=True, kw_only=True):
@@ -210,6 +215,32 @@ def domain_of(type_: ObservableType, value: str) -> str | None:
     return registered_domain(host)  # cached there: hosts repeat in feeds
 
 
+def domains_of(types: list[ObservableType], values: list[str]) -> list[str | None]:
+    """`domain_of` each (type, value), by column: the hosts first, then one registered
+    domain lookup per distinct parent (`registered_domains`)."""
+    out: list[str | None] = [None] * len(types)
+    at: list[int] = []
+    hosts: list[str] = []
+    for j, (t, value) in enumerate(zip(types, values, strict=True)):
+        if t is ObservableType.DOMAIN:
+            host = value
+        elif t is ObservableType.URL:
+            host = value.split("/", 3)[2].rpartition("@")[2]
+            if host.startswith("["):
+                continue
+            host = host.partition(":")[0]
+        elif t is ObservableType.EMAIL:
+            host = value.rpartition("@")[2]
+        else:
+            continue
+        if host and not host[-1].isdigit():
+            at.append(j)
+            hosts.append(host)
+    for j, found in zip(at, registered_domains(hosts), strict=True):
+        out[j] = found
+    return out
+
+
 class _Profiles:
     """Distinct resolved handlings of one submission, numbered for the staged rows."""
 
@@ -246,7 +277,7 @@ class _Profiles:
 
 
 def build_batch(
-    records: Iterable[Record | AssertionBlock],
+    records: Iterable[Record | AssertionBlock | ConsumedBlock],
     defaults: SubmissionDefaults,
     received_at: dt.datetime,
     *,
@@ -294,7 +325,7 @@ class BatchBuilder:
         self.rels: dict[tuple[str, str, str], list[Any]] = {}
         self.handling_taken = 0
 
-    def add(self, records: Iterable[Record | AssertionBlock]) -> None:
+    def add(self, records: Iterable[Record | AssertionBlock | ConsumedBlock]) -> None:
         """Merge more records (the cyclic GC paused: nothing they build is cyclic)."""
         with gc_paused():
             self._add(records)
@@ -322,7 +353,7 @@ class BatchBuilder:
         self.handling_taken = len(self.profiles.rows)
         return rows
 
-    def _add(self, records: Iterable[Record | AssertionBlock]) -> None:
+    def _add(self, records: Iterable[Record | AssertionBlock | ConsumedBlock]) -> None:
         batch, profiles, time, progress = self.batch, self.profiles, self.time, self.progress
         rows, index, entities, rels = self.rows, self.index, self.entities, self.rels
         seen_at, default_hid = self.seen_at, self.default_hid
@@ -332,10 +363,13 @@ class BatchBuilder:
         prev: Any = None
         prev_bound: Any = None
         for rec in records:
-            if type(rec) is AssertionBlock:
+            if type(rec) is AssertionBlock or type(rec) is ConsumedBlock:
                 batch.records = n
                 n += len(rec)
-                self._add_block(rec)
+                if type(rec) is AssertionBlock:
+                    self._add_block(rec)
+                else:
+                    consumed += len(rec)
                 if progress is not None and n >> 14 != batch.records >> 14:
                     progress(n)
                 continue
@@ -449,9 +483,13 @@ class BatchBuilder:
             if found is _UNSEEN:
                 found = bound[id(when)] = time(when)
             firsts.append(found)
-        text, bearing = _TEXT, _DOMAIN_BEARING
-        for obs, threat, first, conf, hid, loc, sid, name, desc in zip(
-            block.observables,
+        observables = block.observables
+        types, values = list(map(_TYPE, observables)), list(map(_VALUE, observables))
+        text = _TEXT
+        for t, value, regd, threat, first, conf, hid, loc, sid, name, desc in zip(
+            types,
+            values,
+            domains_of(types, values),
             block.threat_types,
             firsts,
             block.confidence,
@@ -462,7 +500,6 @@ class BatchBuilder:
             block.descriptions,
             strict=True,
         ):
-            t, value = obs.type, obs.value
             key = (t, value, threat)
             at = index.get(key)
             if at is None:
@@ -471,7 +508,7 @@ class BatchBuilder:
                     (
                         text[t],
                         value,
-                        domain_of(t, value) if t in bearing else None,
+                        regd,
                         text[threat],
                         first,
                         first,

@@ -203,3 +203,24 @@ class AssertionView(msgspec.Struct, frozen=True, kw_only=True):
     stix_id: str | None = None
     name: str | None = None
     description: str | None = None
+
+
+class ConsumedBlock(msgspec.Struct, kw_only=True):
+    """Objects of a document absorbed into other records, by column: object k is
+    ``Consumed(location=f"{prefix}{positions[k]}] ({ids[k]})", what=what)``."""
+
+    what: str
+    prefix: str
+    positions: list[int]
+    ids: list[str]
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def records(self) -> list[Consumed]:
+        """The block's objects as the records it stands for."""
+        prefix, what = self.prefix, self.what
+        return [
+            Consumed(location=f"{prefix}{i}] ({oid})", what=what)
+            for i, oid in zip(self.positions, self.ids, strict=True)
+        ]

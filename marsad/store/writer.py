@@ -24,7 +24,7 @@ from marsad.ingest.batch import (
     Batch,
     BatchBuilder,
 )
-from marsad.model.records import AssertionBlock, Record
+from marsad.model.records import AssertionBlock, ConsumedBlock, Record
 from marsad.store.bulk import Dialect
 
 STREAM_CHUNK = 1 << 17
@@ -110,7 +110,7 @@ def write_batch(
 def write_stream(
     conn: Connection,
     d: Dialect,
-    records: Iterable[Record | AssertionBlock],
+    records: Iterable[Record | AssertionBlock | ConsumedBlock],
     builder: BatchBuilder,
     *,
     submission_id: int,
@@ -140,12 +140,12 @@ def write_stream(
         writer.close()
 
 
-def _upto(records: Iterable[Record | AssertionBlock], n: int) -> Iterator[Any]:
+def _upto(records: Iterable[Record | AssertionBlock | ConsumedBlock], n: int) -> Iterator[Any]:
     """Records until n of them are taken (a block counts its rows), none pulled beyond."""
     taken = 0
     for rec in records:
         yield rec
-        taken += len(rec) if type(rec) is AssertionBlock else 1
+        taken += len(rec) if type(rec) is AssertionBlock or type(rec) is ConsumedBlock else 1
         if taken >= n:
             return
 

@@ -28,7 +28,7 @@ from marsad.model.handling import TLP
 from marsad.model.normalize import normalize
 from marsad.model.normalize.canonical import CANONICAL_DOMAIN, CANONICAL_URL
 from marsad.model.observable import ObservableType
-from marsad.model.records import AssertionBlock, ParseMeta, Record, ThreatType
+from marsad.model.records import AssertionBlock, ConsumedBlock, ParseMeta, Record, ThreatType
 from marsad.store.bulk import Dialect
 from marsad.store.writer import _upto
 from tests.formats.test_stix21_fast import OTHERS, indicators, scos
@@ -183,7 +183,7 @@ OBJECTS = st.one_of(
 def _expanded(items: list[Any]) -> list[Record]:
     out: list[Record] = []
     for item in items:
-        out.extend(item.records() if type(item) is AssertionBlock else [item])
+        out.extend(item.records() if type(item) in (AssertionBlock, ConsumedBlock) else [item])
     return out
 
 

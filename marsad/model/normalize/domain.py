@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-from typing import Final
+from operator import methodcaller
+from typing import Any, Final
 
 import idna
 from publicsuffixlist import PSLFILE, PublicSuffixList, encode_idn
@@ -176,6 +177,18 @@ def registered_domain(domain: str) -> str | None:
         return text
     if text in rules or "*." + text in rules:  # the name is a public suffix
         return None
+    found = _by_parent(parent, rules)
+    # the parent a public suffix: the name is the registered domain; else the parent's is
+    return text if found is _SELF else found
+
+
+_SELF: Final[Any] = object()  # `_by_parent`: the name itself is the registered domain
+_ONE_BY_ONE: Final[Any] = object()
+
+
+def _by_parent(parent: str, rules: frozenset[str]) -> Any:
+    """The registered domain of any name ``head.parent`` that no rule names as a whole:
+    None under a wildcard over the parent, `_SELF` when the parent is a public suffix."""
     if "*." + parent in rules and "!" + parent not in rules:  # a wildcard over the parent
         return None
     found = _BY_PARENT.get(parent, _UNSEEN)
@@ -183,8 +196,45 @@ def registered_domain(domain: str) -> str | None:
         if len(_BY_PARENT) > 100_000:
             _BY_PARENT.clear()
         found = _BY_PARENT[parent] = _privatesuffix(parent)
-    # the parent a public suffix: the name is the registered domain; else the parent's is
-    return text if found is None else found  # type: ignore[return-value]
+    return _SELF if found is None else found
+
+
+@cache
+def _rule_names() -> frozenset[str]:
+    """Every name a rule names as a whole (``!name``, ``*.name``, ``name``)."""
+    return frozenset(r[1:] if r[0] == "!" else r.removeprefix("*.") for r in _rules())
+
+
+def _parent_answer(parent: str, rules: frozenset[str]) -> Any:
+    """`registered_domain` of ``head.parent`` as far as the parent decides it."""
+    if not parent or parent[0] == "." or parent[-1] == "." or ".." in parent:
+        return _ONE_BY_ONE
+    if not parent.isascii():
+        return _ONE_BY_ONE
+    if parent[parent.rfind(".") + 1 :].isdigit():
+        return None
+    return _by_parent(parent, rules)
+
+
+def registered_domains(names: list[str]) -> list[str | None]:
+    """`registered_domain` of each name (the same answers), by column: one lookup per
+    distinct parent. When no name is a rule's whole name or has an empty or non-ASCII
+    first label, the answer for ``head.parent`` depends on the parent alone (its top
+    label, a wildcard over it, its own registered domain); otherwise, and for a parent
+    that is empty, has a trailing dot, two dots or non-ASCII, one name at a time."""
+    texts = list(map(str.lower, names))
+    parts = list(map(methodcaller("partition", "."), texts))
+    heads = [h for h, _, _ in parts]
+    if "" in heads or not "".join(heads).isascii() or not _rule_names().isdisjoint(texts):
+        return list(map(registered_domain, names))
+    rules = _rules()
+    answers = {p: _parent_answer(p, rules) for p in {p for _, _, p in parts}}
+    return [
+        text
+        if (a := answers[parent]) is _SELF
+        else (registered_domain(name) if a is _ONE_BY_ONE else a)
+        for name, text, (_, _, parent) in zip(names, texts, parts, strict=True)
+    ]
 
 
 def _privatesuffix(text: str) -> str | None:
