@@ -1,10 +1,12 @@
 """What concerns one country, read through the recipient's grant: the shell of the report.
 
 `Locator` is built once per run from the observables table (IP → country for the whole
-column in one call, URL hosts, ccTLDs); each report then runs one query per section for
-all its items — resolutions to the country's addresses, the assertions about located
-values, victims reported by the country's units, cluster membership — each filtered by
-`visible(grant, …)` in SQL, so nothing the recipient may not see leaves the database.
+column in one call, URL hosts, ccTLDs). Each report then chooses its items on the store's
+kept columns (`marsad.analysis.columns`, read once per store version) under the
+recipient's mask — the policy's `may_see` asked once per distinct marking —: resolutions to
+the country's addresses, the assertions about located values, victims reported by the
+country's units; reads the chosen assertions (once per store version for every recipient)
+and asks the policy again of each as it is read; and labels each with its visible network.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 import msgspec
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-from marsad.access.policy import Grant, Mark, tokens_of
+from marsad.access.policy import Grant, Mark, may_see, tokens_of
+from marsad.analysis.columns import StoreColumns, in_period, kept_columns, masks, member_of
 from marsad.enrich.geo import country_codes
 from marsad.products.activity import Found
 from marsad.products.networks import ClusterGraph, networks, read_graph, touched
@@ -27,10 +30,8 @@ from marsad.store.schema import (
     assertions,
     observables,
     organisations,
-    relationships,
 )
 from marsad.store.store import Store, _assertion_query, _stored
-from marsad.store.visibility import visible
 
 BATCH = 5000  # ids per IN list: well under SQLite's bind-parameter limit
 TLD_OF = {"GB": "uk"}  # the few countries whose ccTLD is not their ISO code
@@ -101,16 +102,6 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield items[lo : lo + BATCH]
 
 
-def _in_period(period: Period) -> Any:
-    a = assertions.c
-    return and_(
-        or_(a.first_seen.is_(None), a.first_seen < period.end),
-        or_(a.last_seen.is_(None), a.last_seen >= period.start),
-        a.revoked_at.is_(None),
-        a.threat_type != "benign",
-    )
-
-
 class Located(msgspec.Struct, frozen=True, kw_only=True):
     """The observables located in a country for one recipient, and why."""
 
@@ -118,9 +109,12 @@ class Located(msgspec.Struct, frozen=True, kw_only=True):
     tlp: dict[int, int]  # observable id -> TLP rank of the relationship that located it
 
 
-def locate(store: Store, loc: Locator, grant: Grant, country: str) -> Located:
+def locate(
+    store: Store, loc: Locator, grant: Grant, country: str, cols: StoreColumns | None = None
+) -> Located:
     """IPs geolocated in the country, domains resolving to them (relationships the grant
-    covers), ccTLD domains and URLs hosted on any of these."""
+    covers: the kept columns under the grant's mask), ccTLD domains and URLs hosted on any
+    of these."""
     why: dict[int, str] = {}
     for i in loc.ip_ids.get(country, np.empty(0, np.int64)).tolist():
         why[i] = f"IP geolocated in {country}"
@@ -128,25 +122,34 @@ def locate(store: Store, loc: Locator, grant: Grant, country: str) -> Located:
     for i in loc.tld_ids.get(tld, np.empty(0, np.int64)).tolist():
         why.setdefault(i, f".{tld} domain")
     refs = loc.ip_refs.get(country, [])
-    r = relationships.c
+    ips = loc.ip_ids.get(country, np.empty(0, np.int64))
+    cols = cols or kept_columns(store)
     via: dict[int, int] = {}
-    with store.engine.connect() as conn:
-        for part in _chunks(refs):
-            rows: Sequence[Any] = conn.execute(
-                select(r.source_ref, r.target_ref, r.tlp).where(
-                    r.type == "resolves-to", r.target_ref.in_(part), visible(grant, relationships)
-                )
-            ).all()
-            for source_ref, target_ref, tlp in rows:
-                dom = loc.domain_id.get(str(source_ref))
-                if dom is None:
-                    continue
-                if dom not in why:
-                    why[dom] = f"resolves to {str(target_ref).partition(':')[2]}"
-                if dom in via:  # several visible resolutions: the least restrictive suffices
-                    via[dom] = min(via[dom], int(tlp))
-                elif why[dom].startswith("resolves"):
-                    via[dom] = int(tlp)
+    if len(ips) and "resolves-to" in cols.kinds:
+        _, linked = masks(cols, grant)
+        by_id = np.argsort(ips, kind="stable")
+        at = np.minimum(np.searchsorted(ips[by_id], cols.r_dst), len(ips) - 1)
+        hit = linked & (cols.r_kind == cols.kinds.index("resolves-to"))
+        rows = np.flatnonzero(hit & (ips[by_id][at] == cols.r_dst))
+        place = (by_id[at[rows]] // BATCH).tolist()  # the batch of refs that read it
+        target = cols.obs_refs[np.searchsorted(cols.obs_ids, cols.r_dst[rows])].tolist()
+        known = cols.r_src[rows] >= 0
+        source = np.full(len(rows), "", dtype=object)
+        source[known] = cols.obs_refs[np.searchsorted(cols.obs_ids, cols.r_src[rows][known])]
+        tlps = [cols.marks[m].tlp for m in cols.r_mark[rows].tolist()]
+        ids = cols.r_id[rows].tolist()
+        # the order the database gave them in: batch, target_ref (its bytes), id
+        order = sorted(range(len(rows)), key=lambda k: (place[k], target[k].encode(), ids[k]))
+        for k in order:
+            dom = loc.domain_id.get(str(source[k]))
+            if dom is None:
+                continue
+            if dom not in why:
+                why[dom] = f"resolves to {target[k].partition(':')[2]}"
+            if dom in via:  # several visible resolutions: the least restrictive suffices
+                via[dom] = min(via[dom], tlps[k])
+            elif why[dom].startswith("resolves"):
+                via[dom] = tlps[k]
     hosts = {ref.partition(":")[2] for ref in refs} | {
         ref.partition(":")[2] for ref, i in loc.domain_id.items() if i in why
     }
@@ -157,46 +160,79 @@ def locate(store: Store, loc: Locator, grant: Grant, country: str) -> Located:
     return Located(why=why, tlp=via)
 
 
-def _found(row: Any, located_by: str, reported: bool = False, located_tlp: int = -1) -> Found:
-    stored = _stored(row)
-    mark = Mark(
-        owner_org_id=row.owner_org_id, source_org_id=row.source_org_id, tlp=row.tlp,
-        pap=row.pap, releasable_to=tokens_of(row.releasable_to),
-        retain_until=stored.view.handling.retain_until,
-    )  # fmt: skip
-    return Found(stored=stored, observable_id=row.observable_id, mark=mark,
-                 located_by=located_by, reported_in_country=reported,
-                 located_tlp=located_tlp)  # fmt: skip
+def _stored_of(store: Store, cols: StoreColumns, ids: list[int]) -> dict[int, tuple[Any, Mark]]:
+    """Each assertion as the products show it (and its marking), read from the store once per
+    column snapshot and then shared by every recipient's reports."""
+    kept: dict[int, tuple[Any, Mark]] = cols.memo.setdefault("stored", {})
+    missing = [i for i in ids if i not in kept]
+    with store.engine.connect() as conn:
+        for part in _chunks(missing):
+            for row in conn.execute(_assertion_query().where(assertions.c.id.in_(part))):
+                stored = _stored(row)
+                kept[int(row.id)] = (stored, Mark(
+                    owner_org_id=row.owner_org_id, source_org_id=row.source_org_id,
+                    tlp=row.tlp, pap=row.pap, releasable_to=tokens_of(row.releasable_to),
+                    retain_until=stored.view.handling.retain_until,
+                ))  # fmt: skip
+    return kept
+
+
+def _labels(graph: ClusterGraph, grant: Grant, cols: StoreColumns) -> dict[int, int]:
+    """Every member's visible network for the grant, made once per grant and graph."""
+    memo: dict[Any, tuple[ClusterGraph, dict[int, int]]] = cols.memo.setdefault("networks", {})
+    hit = memo.get((id(graph), grant))
+    if hit is None or hit[0] is not graph:
+        if len(memo) > 32:
+            memo.clear()
+        hit = memo[(id(graph), grant)] = (graph, networks(graph, grant, [], every_member=True))
+    return hit[1]
 
 
 def findings(store: Store, loc: Locator, grant: Grant, country: str, period: Period) -> list[Found]:
     """The visible assertions of the period about what is located in the country, plus
-    those the country's own units reported (victim hints), each with its visible network."""
-    located = locate(store, loc, grant, country)
-    conds = [visible(grant, assertions), _in_period(period)]
-    out: list[Found] = []
-    ids = sorted(located.why)
+    those the country's own units reported (victim hints), each with its visible network.
+
+    Chosen on the kept columns (`marsad.analysis.columns`) under the grant's mask, in the
+    order the database's index gave them (observable, source, threat type; then the units'
+    reports by source, threat type, id); each one's marking is asked of the policy again as
+    it is read, so a record tightened since the columns were read is left out."""
+    cols = kept_columns(store)
+    located = locate(store, loc, grant, country, cols)
+    seen, _ = masks(cols, grant)
+    live = seen & in_period(store, cols, period.start, period.end)
+    here = member_of(cols.a_obs, np.array(sorted(located.why), dtype=np.int64))
+    first = np.flatnonzero(live & here)
+    first = first[np.lexsort((cols.a_threat_rank[first], cols.a_source[first], cols.a_obs[first]))]
+    units = select(organisations.c.id).where(
+        organisations.c.country == country.upper(),
+        organisations.c.kind.in_(("national-cyber-unit", "national-central-bureau")),
+    )
     with store.engine.connect() as conn:
-        for part in _chunks(ids):
-            query = _assertion_query().where(assertions.c.observable_id.in_(part), *conds)
-            out += [
-                _found(r, located.why[r.observable_id],
-                       located_tlp=located.tlp.get(r.observable_id, -1))
-                for r in conn.execute(query).all()
-            ]  # fmt: skip
-        units = select(organisations.c.id).where(
-            organisations.c.country == country.upper(),
-            organisations.c.kind.in_(("national-cyber-unit", "national-central-bureau")),
-        )
-        query = _assertion_query().where(assertions.c.source_org_id.in_(units), *conds)
-        out += [
-            _found(r, f"reported by {r.source}", reported=True)
-            for r in conn.execute(query).all()
-            if r.observable_id not in located.why
-        ]
+        unit_ids = np.array(list(conn.execute(units).scalars()), dtype=np.int64)
+    second = np.flatnonzero(live & ~here & member_of(cols.a_source, unit_ids))
+    second = second[np.lexsort((cols.a_id[second], cols.a_threat_rank[second],
+                                cols.a_source[second]))]  # fmt: skip
+    both = np.r_[first, second]
+    wanted, observed = cols.a_id[both].tolist(), cols.a_obs[both].tolist()
+    kept = _stored_of(store, cols, wanted)
+    out: list[Found] = []
+    for k, (a_id, obs) in enumerate(zip(wanted, observed, strict=True)):
+        if a_id not in kept or not may_see(grant, kept[a_id][1]):
+            continue  # gone or tightened since the columns were read
+        stored, mark = kept[a_id]
+        if k < len(first):
+            found = Found(stored=stored, observable_id=obs, mark=mark,
+                          located_by=located.why[obs], located_tlp=located.tlp.get(obs, -1))  # fmt: skip
+        else:
+            found = Found(stored=stored, observable_id=obs, mark=mark,
+                          located_by=f"reported by {stored.view.source}", reported_in_country=True)  # fmt: skip
+        out.append(found)
     ids_out = sorted({f.observable_id for f in out})
     graph = loc.clusters or read_graph(store, touched(store, ids_out))
-    network = networks(graph, grant, ids_out)
+    labels = (
+        _labels(graph, grant, cols) if loc.clusters is not None else networks(graph, grant, ids_out)
+    )
+    network = {i: labels[i] for i in ids_out if i in labels}
     if network:
         out = [msgspec.structs.replace(f, cluster_id=network.get(f.observable_id)) for f in out]
     return out
