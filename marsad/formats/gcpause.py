@@ -13,12 +13,23 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC for the block, restoring its previous state."""
+def gc_paused(*, promote: bool = False) -> Iterator[None]:
+    """Pause the cyclic GC for the block, restoring its previous state.
+
+    With ``promote``, every object the collector tracks moves to its oldest generation as
+    the pause ends (``gc.freeze`` then ``gc.unfreeze``, two list splices): what the block
+    built is bulk data without cycles, which the first young-generation pass after the
+    pause would otherwise scan whole only to keep (0.4-0.8 s a million objects); a full
+    collection still sees it. Nothing is promoted when something else has frozen objects
+    (a pre-fork server), nor inside an outer pause.
+    """
     was_on = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_on:
+            if promote and not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()

@@ -117,7 +117,7 @@ def parse_generic(raw: bytes, meta: ParseMeta) -> Iterator[Record]:
 
 
 def _parser(raw: bytes, meta: ParseMeta, *, typed: bool, blocks: bool = False) -> _Parser:
-    with gc_paused():
+    with gc_paused(promote=blocks):  # the document's objects live as long as the parse
         if typed:
             try:
                 doc = TYPED.decode(raw)

@@ -326,8 +326,9 @@ class BatchBuilder:
         self.handling_taken = 0
 
     def add(self, records: Iterable[Record | AssertionBlock | ConsumedBlock]) -> None:
-        """Merge more records (the cyclic GC paused: nothing they build is cyclic)."""
-        with gc_paused():
+        """Merge more records (the cyclic GC paused: nothing they build is cyclic; the rows
+        it built are promoted to the oldest generation after it, as they live on)."""
+        with gc_paused(promote=True):
             self._add(records)
 
     def take(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
