@@ -102,8 +102,8 @@ def moment_bound(store: Store, value: dt.datetime) -> Any:
 
 def _moments(values: Sequence[Any], sqlite: bool) -> tuple[NDArray[Any], Bools]:
     null = np.array([v is None for v in values], dtype=bool)
-    if sqlite:
-        return np.array(["" if v is None else str(v) for v in values], dtype=str), null
+    if sqlite:  # a null's text ("None") is never compared: the null mask decides
+        return np.array(values, dtype=str), null
     return np.array([0 if v is None else int(v) for v in values], dtype=np.int64), null
 
 
@@ -193,7 +193,7 @@ def read_columns(store: Store) -> StoreColumns:
         a_credibility=np.array(cols[9], dtype=np.int64),
         a_sightings=np.array(cols[10], dtype=np.float64),
         a_threat=threats,
-        a_seen=np.array([np.nan if x is None else float(x) for x in cols[12]], dtype=np.float64),
+        a_seen=np.array(cols[12], dtype=np.float64),  # None: NaN
         a_relevant_to=np.array(cols[13], dtype=object),
         a_located_in=np.array([located.get(int(i)) for i in cols[1]], dtype=object),
         a_first=first,

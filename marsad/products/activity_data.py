@@ -24,7 +24,13 @@ from marsad.access.policy import Grant, Mark, may_see, tokens_of
 from marsad.analysis.columns import StoreColumns, in_period, kept_columns, masks, member_of
 from marsad.enrich.geo import country_codes
 from marsad.products.activity import Found
-from marsad.products.networks import ClusterGraph, networks, read_graph, touched
+from marsad.products.networks import (
+    ClusterGraph,
+    graph_of_columns,
+    networks,
+    read_graph,
+    touched,
+)
 from marsad.products.period import Period
 from marsad.store.schema import (
     assertions,
@@ -93,7 +99,7 @@ def build_locator(store: Store) -> Locator:
         domain_id={f"domain:{values[i]}": int(ids[i]) for i in dom_at.tolist()},
         url_ids=ids[url_at],
         url_hosts=np.array([_host(values[i]).lower() for i in url_at.tolist()], dtype=str),
-        clusters=read_graph(store),
+        clusters=graph_of_columns(store, kept_columns(store)),
     )
 
 
@@ -127,11 +133,17 @@ def locate(
     via: dict[int, int] = {}
     if len(ips) and "resolves-to" in cols.kinds:
         _, linked = masks(cols, grant)
+        resolves = cols.memo.get("resolves-to")
+        if resolves is None:  # the resolutions' rows, once per column snapshot
+            resolves = cols.memo["resolves-to"] = np.flatnonzero(
+                cols.r_kind == cols.kinds.index("resolves-to")
+            )
+        rows = resolves[linked[resolves]]
         by_id = np.argsort(ips, kind="stable")
-        at = np.minimum(np.searchsorted(ips[by_id], cols.r_dst), len(ips) - 1)
-        hit = linked & (cols.r_kind == cols.kinds.index("resolves-to"))
-        rows = np.flatnonzero(hit & (ips[by_id][at] == cols.r_dst))
-        place = (by_id[at[rows]] // BATCH).tolist()  # the batch of refs that read it
+        at = np.minimum(np.searchsorted(ips[by_id], cols.r_dst[rows]), len(ips) - 1)
+        hit = ips[by_id][at] == cols.r_dst[rows]
+        rows, at = rows[hit], at[hit]
+        place = (by_id[at] // BATCH).tolist()  # the batch of refs that read it
         target = cols.obs_refs[np.searchsorted(cols.obs_ids, cols.r_dst[rows])].tolist()
         known = cols.r_src[rows] >= 0
         source = np.full(len(rows), "", dtype=object)
@@ -215,26 +227,25 @@ def findings(store: Store, loc: Locator, grant: Grant, country: str, period: Per
     both = np.r_[first, second]
     wanted, observed = cols.a_id[both].tolist(), cols.a_obs[both].tolist()
     kept = _stored_of(store, cols, wanted)
+    # every member's visible network, made once per grant (`networks` on the whole graph)
+    labels = _labels(loc.clusters, grant, cols) if loc.clusters is not None else {}
     out: list[Found] = []
     for k, (a_id, obs) in enumerate(zip(wanted, observed, strict=True)):
         if a_id not in kept or not may_see(grant, kept[a_id][1]):
             continue  # gone or tightened since the columns were read
         stored, mark = kept[a_id]
         if k < len(first):
-            found = Found(stored=stored, observable_id=obs, mark=mark,
-                          located_by=located.why[obs], located_tlp=located.tlp.get(obs, -1))  # fmt: skip
+            how, tlp, reported = located.why[obs], located.tlp.get(obs, -1), False
         else:
-            found = Found(stored=stored, observable_id=obs, mark=mark,
-                          located_by=f"reported by {stored.view.source}", reported_in_country=True)  # fmt: skip
-        out.append(found)
-    ids_out = sorted({f.observable_id for f in out})
-    graph = loc.clusters or read_graph(store, touched(store, ids_out))
-    labels = (
-        _labels(graph, grant, cols) if loc.clusters is not None else networks(graph, grant, ids_out)
-    )
-    network = {i: labels[i] for i in ids_out if i in labels}
-    if network:
-        out = [msgspec.structs.replace(f, cluster_id=network.get(f.observable_id)) for f in out]
+            how, tlp, reported = f"reported by {stored.view.source}", -1, True
+        out.append(Found(stored=stored, observable_id=obs, mark=mark, located_by=how,
+                         located_tlp=tlp, reported_in_country=reported,
+                         cluster_id=labels.get(obs)))  # fmt: skip
+    if loc.clusters is None:  # no locator graph: read the clusters these items touch
+        ids_out = sorted({f.observable_id for f in out})
+        network = networks(read_graph(store, touched(store, ids_out)), grant, ids_out)
+        if network:
+            out = [msgspec.structs.replace(f, cluster_id=network.get(f.observable_id)) for f in out]
     return out
 
 

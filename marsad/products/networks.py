@@ -27,6 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from sqlalchemy import select
 
 from marsad.access.policy import Grant, Mark, may_see, tokens_of
+from marsad.analysis.columns import StoreColumns
 from marsad.store.schema import cluster_members, observables, relationships
 from marsad.store.store import Store
 
@@ -126,6 +127,42 @@ def read_graph(store: Store, clusters: Sequence[int] | None = None) -> ClusterGr
             for s, t, p, rel, retain in marks
         ),
     )  # fmt: skip
+
+
+def graph_of_columns(store: Store, cols: StoreColumns) -> ClusterGraph:
+    """`read_graph` of every stored cluster, its relationships taken from the store's kept
+    columns (`marsad.analysis.columns`) instead of read again: the same members and edges,
+    each edge pointing at the columns' marking of its relationship."""
+    cm, o = cluster_members.c, observables.c
+    query = select(cm.cluster_id, o.id, o.type, o.value).join(observables, o.id == cm.observable_id)
+    with store.engine.connect() as conn:
+        members: list[Any] = list(conn.execute(query))
+    ids = np.array([int(m[1]) for m in members], dtype=np.int64)
+    cluster = np.array([int(m[0]) for m in members], dtype=np.int64)
+    top = max(int(ids.max(initial=-1)), int(cols.obs_ids.max(initial=-1))) + 1
+    node = np.full(top, -1, dtype=np.int64)
+    node[ids] = np.arange(len(ids))
+    a = np.where(cols.r_src >= 0, node[np.maximum(cols.r_src, 0)], -1)
+    b = np.where(cols.r_dst >= 0, node[np.maximum(cols.r_dst, 0)], -1)
+    keep = (a >= 0) & (b >= 0)
+    keep[keep] = cluster[a[keep]] == cluster[b[keep]]
+    src, dst, mark = [a[keep]], [b[keep]], [cols.r_mark[keep]]
+    at = {f"{m[2]}:{m[3]}": k for k, m in enumerate(members)}
+    hs: list[int] = []
+    hd: list[int] = []
+    for k, m in enumerate(members):
+        if m[2] == "url":
+            host = _host(str(m[3])).lower()
+            for ref in (f"domain:{host}", f"ipv4:{host}", f"ipv6:{host}"):
+                h = at.get(ref)
+                if h is not None and cluster[h] == cluster[k]:
+                    hs.append(k)
+                    hd.append(h)
+    src.append(np.array(hs, dtype=np.int64))
+    dst.append(np.array(hd, dtype=np.int64))
+    mark.append(np.full(len(hs), DERIVED, dtype=np.int64))
+    return ClusterGraph(ids=ids, src=np.concatenate(src), dst=np.concatenate(dst),
+                        mark=np.concatenate(mark), marks=cols.marks)  # fmt: skip
 
 
 def networks(
