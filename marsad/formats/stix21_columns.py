@@ -25,7 +25,7 @@ import msgspec
 
 from marsad.formats import stix_vocab as V
 from marsad.formats.stix21_decode import UNSEEN
-from marsad.formats.stix_patterns import split_single, split_singles
+from marsad.formats.stix_patterns import split_single
 from marsad.model.errors import InvalidObservable
 from marsad.model.normalize.canonical import CANONICAL_DOMAIN, CANONICAL_URL
 from marsad.model.normalize.ip import is_ipv4
@@ -287,7 +287,7 @@ def _gather_plain(p: _Parser, indexes: list[int]) -> _Rows | None:
         or (p.indicates and not p.indicates.keys().isdisjoint(ids))
     ):
         return None
-    found = split_singles(patterns)
+    found = list(map(split_single, patterns))
     if None in found:
         return None
     scos = [f[0] for f in found]  # type: ignore[index]

@@ -61,31 +61,6 @@ def split_single(pattern: str) -> Comparison | None:
     return None
 
 
-# `split_single` of every line of a text: "[", a head without "= '", "= '", a plain literal,
-# "']"; any other line matches the second branch with empty groups.
-_SINGLES: Final = re.compile(r"^(?:\[((?:(?!= ')[^\n])*+)= '([^'\\\n]*+)'\]|[^\n]*+)$", re.M)
-
-
-def split_singles(patterns: list[str]) -> list[Comparison | None]:
-    """`split_single` of each pattern, by one regex over all of them (joined by newlines;
-    when a pattern holds a newline itself, one at a time)."""
-    joined = "\n".join(patterns)
-    if joined.count("\n") != len(patterns) - 1 or not patterns:
-        return list(map(split_single, patterns))
-    out: list[Comparison | None] = []
-    heads = _heads
-    for head, literal in _SINGLES.findall(joined):
-        if head in heads:
-            found = heads[head]
-        else:
-            m = _HEAD.fullmatch(head)
-            found = (m.group(1), m.group(2).replace("'", "")) if m else None
-            if len(heads) < 4096:
-                heads[head] = found
-        out.append(None if found is None else (found[0], found[1], literal))
-    return out
-
-
 def parse_general(pattern: str) -> list[Comparison] | None:
     """`parse_simple` without its string-splitting shortcut (the reference for tests)."""
     single = _SINGLE.fullmatch(pattern)

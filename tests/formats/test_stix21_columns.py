@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from marsad.formats import stix21
 from marsad.formats import stix_vocab as V
-from marsad.formats.stix_patterns import escape_literal, split_single, split_singles
+from marsad.formats.stix_patterns import escape_literal, split_single
 from marsad.ingest.batch import BatchBuilder, SubmissionDefaults, build_batch
 from marsad.model.errors import InvalidObservable
 from marsad.model.handling import TLP
@@ -309,17 +309,3 @@ def test_the_canonical_shapes_take_the_usual_values() -> None:
         "https://1.2.3.4/a",
     ):
         assert not CANONICAL_URL.match(value), value
-
-
-PATTERN_TEXT = st.one_of(
-    st.text(alphabet="[]':= \\\nab.-_", max_size=16),
-    st.tuples(st.sampled_from(["ipv4-addr:value", "file:hashes.'SHA-256'", "a:b", "", "x y"]),
-              st.sampled_from([" = '", "= '", " ='", " = ''"]),
-              st.text(alphabet="ab'\\= ]\n", max_size=5),
-              st.sampled_from(["']", "'] ", "]", "']'"])).map(lambda t: "[" + "".join(t)),
-)  # fmt: skip
-
-
-@given(st.lists(PATTERN_TEXT, max_size=8))
-def test_patterns_split_together_as_one_at_a_time(patterns: list[str]) -> None:
-    assert split_singles(patterns) == list(map(split_single, patterns))
