@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
@@ -473,20 +474,41 @@ class BatchBuilder:
         """Merge a block's rows: what `_add` does with each of its records, by column."""
         rows, index, profiles, time = self.rows, self.index, self.profiles, self.time
         seen_at, default_hid = self.seen_at, self.default_hid
-        hids = [default_hid if h is None else profiles.hid(h) for h in block.handling]
-        bound: dict[int, Any] = {}  # feeds repeat one timestamp (one object per string)
-        firsts = []
-        for when in block.first_seen:
-            if when is None:
-                firsts.append(seen_at)
-                continue
-            found = bound.get(id(when), _UNSEEN)
-            if found is _UNSEEN:
-                found = bound[id(when)] = time(when)
-            firsts.append(found)
-        observables = block.observables
+        n = len(block)
+        if block.handling.count(None) == n:
+            hids = [default_hid] * n
+        else:
+            hids = [default_hid if h is None else profiles.hid(h) for h in block.handling]
+        # feeds repeat one timestamp (one object per string): bind each object once
+        whens = dict(zip(map(id, block.first_seen), block.first_seen, strict=True))
+        bound = {k: seen_at if w is None else time(w) for k, w in whens.items()}
+        firsts = list(map(bound.__getitem__, map(id, block.first_seen)))
+        observables, threats = block.observables, block.threat_types
         types, values = list(map(_TYPE, observables)), list(map(_VALUE, observables))
         text = _TEXT
+        keys = dict.fromkeys(zip(types, values, threats, strict=True))
+        if len(keys) == n and index.keys().isdisjoint(keys):  # all new: rows by column
+            start = len(rows)
+            index.update(zip(keys, range(start, start + n), strict=True))
+            rows.extend(
+                zip(
+                    map(text.__getitem__, types),
+                    values,
+                    domains_of(types, values),
+                    map(text.__getitem__, threats),
+                    firsts,
+                    firsts,
+                    repeat(1, n),
+                    block.confidence,
+                    hids,
+                    block.locations,
+                    block.stix_ids,
+                    block.names,
+                    block.descriptions,
+                    strict=True,
+                )
+            )
+            return
         for t, value, regd, threat, first, conf, hid, loc, sid, name, desc in zip(
             types,
             values,
