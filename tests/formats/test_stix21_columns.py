@@ -243,17 +243,17 @@ def test_a_large_feed_is_read_in_blocks_across_chunks() -> None:
     sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
     from ingest import make_bundle  # the benchmark's own workload
 
-    doc = json.loads(make_bundle(6_000))
+    doc = json.loads(make_bundle(9_000))  # two chunks of indicators, two of SCOs
     objects = doc["objects"]
     objects[100]["pattern"] = "[url:value = 'hxxps://Login[.]Example.COM:443/a']"
     objects[5001]["pattern"] = "[domain-name:value = 'a..b']"  # rejected
     objects[9001]["labels"] = ["c2"]
     objects.insert(7000, RELATIONSHIP | {"source_ref": objects[7001]["id"]})
-    objects.insert(11000, {"type": "malware", "id": MALWARE, "name": "x", "malware_types": []})
+    objects.insert(17000, {"type": "malware", "id": MALWARE, "name": "x", "malware_types": []})
     raw = json.dumps(doc).encode()
     records, items = _both(raw, ParseMeta())
     blocks = [i for i in items if type(i) is AssertionBlock]
-    assert len(blocks) >= 3 and sum(map(len, blocks)) > 5_900
+    assert len(blocks) >= 4 and sum(map(len, blocks)) > 8_900
     assert _expanded(items) == records
     assert _batch(items) == _batch(records)
 
