@@ -166,7 +166,8 @@ def locate(
         ref.partition(":")[2] for ref, i in loc.domain_id.items() if i in why
     }
     if hosts and len(loc.url_ids):
-        hit = np.isin(loc.url_hosts, np.array(sorted(hosts), dtype=str))
+        hosted = loc.url_hosts.tolist()
+        hit = np.fromiter((h in hosts for h in hosted), bool, len(hosted))
         for i, host in zip(loc.url_ids[hit].tolist(), loc.url_hosts[hit].tolist(), strict=True):
             why.setdefault(i, f"hosted on {host}")
     return Located(why=why, tlp=via)
