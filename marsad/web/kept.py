@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +41,10 @@ from marsad.store.store import Store
 TTL = 300.0
 WORKERS = 2
 RECENT = 1800.0
+SWITCH = 0.001
+"""The interpreter's thread switch interval once builders run (Python's default is 5 ms): a
+request thread waiting for the GIL after each database call while a build computes waits up
+to one interval per call, so a page of 30 queries would take 150 ms longer."""
 V = TypeVar("V")
 log = logging.getLogger(__name__)
 
@@ -86,6 +91,8 @@ def _work() -> None:
 
 def _submit(job: Callable[[], None]) -> None:
     with _workers_lock:
+        if not _workers and SWITCH:
+            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH))
         while len(_workers) < WORKERS:
             worker = threading.Thread(target=_work, name=f"marsad-build-{len(_workers)}",
                                       daemon=True)  # fmt: skip
