@@ -159,6 +159,7 @@ class Kept(Generic[V]):
         self._kept: dict[Hashable, tuple[float, int, V]] = {}
         self._builds: dict[Hashable, Build[V]] = {}
         self._running: set[Hashable] = set()
+        self._flights: dict[Hashable, tuple[int, threading.Event]] = {}  # `get` computing now
         self._recent: OrderedDict[Hashable, tuple[Store, Callable[[Build[V]], V], float]] = (
             OrderedDict()
         )
@@ -174,20 +175,36 @@ class Kept(Generic[V]):
 
     def get(self, store: Store, key: Hashable, compute: Callable[[], V]) -> V:
         """The kept result for ``key`` on ``store``, computed now when there is none made
-        since the store last changed."""
+        since the store last changed; a thread already computing it for the same state of
+        the data is waited for rather than repeated (two builds needing the same shared
+        values at once compute them once)."""
         full, version = (store.engine.url.render_as_string(), key), data_version(store)
-        with self._lock:
-            hit = self._kept.get(full)
-            if hit is not None and hit[1] != version:
-                hit = None  # made before a change: never served again
-            start = (
-                hit is not None and self.ttl is not None
-                and time.monotonic() - hit[0] >= self.ttl and full not in self._running
-            )  # fmt: skip
-            if start:
-                self._running.add(full)
+        while True:
+            with self._lock:
+                hit = self._kept.get(full)
+                if hit is not None and hit[1] != version:
+                    hit = None  # made before a change: never served again
+                start = (
+                    hit is not None and self.ttl is not None
+                    and time.monotonic() - hit[0] >= self.ttl and full not in self._running
+                )  # fmt: skip
+                if start:
+                    self._running.add(full)
+                flight = self._flights.get(full) if hit is None else None
+                if hit is None and (flight is None or flight[0] != version):
+                    mine = threading.Event()
+                    self._flights[full] = (version, mine)
+            if hit is not None or flight is None or flight[0] != version:
+                break
+            flight[1].wait()  # then kept, or failed: computed here on the next turn
         if hit is None:
-            return self._compute(full, version, compute)
+            try:
+                return self._compute(full, version, compute)
+            finally:
+                with self._lock:
+                    if self._flights.get(full) == (version, mine):
+                        del self._flights[full]
+                mine.set()
         if start:
             threading.Thread(
                 target=self._refresh, args=(full, version, compute), daemon=True

@@ -282,3 +282,29 @@ def test_after_a_change_the_keys_asked_recently_are_built_again_before_they_are_
     before = len(made)
     assert isinstance(cache.ready(orgs, "a", maker("a")), kept.Build)
     assert kept.settle(60) and made[before:] == ["a"]
+
+
+def test_a_shared_value_asked_by_two_builds_at_once_is_computed_once(orgs: Store) -> None:
+    cache = kept.Kept[int](ttl=None)
+    runs: list[int] = []
+    inside = threading.Event()
+
+    def compute() -> int:
+        runs.append(1)
+        inside.set()
+        time.sleep(0.3)
+        return 7
+
+    def failing() -> int:
+        runs.append(1)
+        raise RuntimeError("no")
+
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(cache.get, orgs, "shared", compute)
+        assert inside.wait(10)
+        others = [pool.submit(cache.get, orgs, "shared", compute) for _ in range(3)]
+        assert first.result() == 7 and [o.result() for o in others] == [7, 7, 7]
+    assert len(runs) == 1
+    with pytest.raises(RuntimeError):  # a failure is not kept: the next asker computes again
+        cache.get(orgs, "other", failing)
+    assert cache.get(orgs, "other", compute) == 7 and len(runs) == 3
