@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from marsad.web import kept
 from tests.web.test_browser import (  # noqa: F401
     assert_labelled,
     chromium,
@@ -54,3 +55,19 @@ def test_the_product_forms_label_every_field(page: Any, dashboard_server: str) -
     for path in ("/", "/reports/assessment", "/reports/advisory", "/reports/notice"):
         page.goto(dashboard_server + path)
         assert_labelled(page, path)
+
+
+def test_the_top_clusters_show_their_progress_first(page: Any, dashboard_server: str) -> None:  # noqa: F811
+    """Nothing kept: the dashboard's clusters region holds the progress of the ranking's
+    build (busy, a status), then the ranking replaces it without a reload."""
+    sign_in(page, dashboard_server, "fiji.officer")  # lands on the dashboard: built once
+    page.locator("#top-clusters-table").wait_for()
+    kept.forget_all()  # as after a change: nothing kept (the server runs in this process)
+    page.goto(dashboard_server + "/")
+    region = page.locator("#top-clusters")
+    status = region.locator(".building[role=status]")
+    status.wait_for()
+    assert region.get_attribute("aria-busy") == "true" and region.locator("progress").count() == 1
+    assert "Ranking the clusters that concern you" in status.inner_text()
+    region.locator("#top-clusters-table").wait_for()
+    assert region.get_attribute("aria-busy") == "false" and status.count() == 0
