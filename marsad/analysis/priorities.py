@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 import numpy as np
 
 from marsad.access.policy import Grant, Viewer
 from marsad.analysis.columns import StoreColumns, age_days, kept_columns, masks
-from marsad.analysis.scoring import Columns, Scores, cluster_scores, score
+from marsad.analysis.scoring import Columns, Scores, cluster_scores, grades, score, severities
 from marsad.store.store import Store
 
 
@@ -51,8 +53,19 @@ def observable_scores(
         sightings=cols.a_sightings[rows],
         threat=cols.a_threat[rows].tolist(),
         relevant=relevant.astype(bool),
+        grade=_per_row(
+            cols, "grade", lambda: grades(cols.a_reliability.tolist(), cols.a_credibility)
+        )[rows],
+        severity=_per_row(cols, "severity", lambda: severities(cols.a_threat.tolist()))[rows],
     )
     return score(scored), refs
+
+
+def _per_row(cols: StoreColumns, name: str, make: Callable[[], Any]) -> Any:
+    """A column derived from the row alone (its grading, its severity): once per snapshot."""
+    if name not in cols.memo:
+        cols.memo[name] = make()
+    return cols.memo[name]
 
 
 def ranked(scores: Scores, refs: dict[int, str], limit: int) -> list[Ranked]:

@@ -57,6 +57,9 @@ class Columns(msgspec.Struct, frozen=True, kw_only=True):
     sightings: Array  # int
     threat: list[str]
     relevant: Array  # bool: concerns the viewer's country
+    # the per-row grade and severity when the caller has them already (`grades`, `severities`)
+    grade: Array | None = None
+    severity: Array | None = None
 
 
 class Scores(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,16 +91,38 @@ class Scores(msgspec.Struct, frozen=True, kw_only=True):
         return out
 
 
+def grades(reliability: list[str], credibility: Array) -> Array:
+    """Each row's Admiralty grading as a number (reliability x credibility)."""
+    return np.array(
+        [_RELIABILITY.get(r, 0.3) * _CREDIBILITY.get(int(c), 0.3)
+         for r, c in zip(reliability, credibility.tolist(), strict=True)]
+    )  # fmt: skip
+
+
+def severities(threat: list[str]) -> Array:
+    """Each row's threat type severity."""
+    return np.array([SEVERITY.get(t, 0.4) for t in threat])
+
+
+def _distinct_pairs(row: Array, source: Array) -> Array:
+    """The row (observable) of each distinct (observable, source) pair, sorted: one sort of
+    int64 keys instead of ``np.unique(..., axis=1)`` on a stacked pair array."""
+    if not len(row):
+        return np.asarray(row, dtype=np.int64)
+    source = np.asarray(source, dtype=np.int64)
+    low = int(source.min())
+    key = np.sort(np.asarray(row, dtype=np.int64) * (int(source.max()) - low + 1) + (source - low))
+    first = np.r_[True, key[1:] != key[:-1]]
+    out: Array = key[first] // (int(source.max()) - low + 1)
+    return out
+
+
 def score(cols: Columns) -> Scores:
     """Group the assertion columns by observable and score each group."""
     ids, row = np.unique(cols.observable, return_inverse=True)
     n = len(ids)
-    pair = np.unique(np.stack([row, cols.source]), axis=1)[0] if len(row) else row
-    sources = np.bincount(pair, minlength=n)
-    grade = np.array(
-        [_RELIABILITY.get(r, 0.3) * _CREDIBILITY.get(int(c), 0.3)
-         for r, c in zip(cols.reliability, cols.credibility.tolist(), strict=True)]
-    )  # fmt: skip
+    sources = np.bincount(_distinct_pairs(row, cols.source), minlength=n)
+    grade = grades(cols.reliability, cols.credibility) if cols.grade is None else cols.grade
     best = np.zeros(n)
     np.maximum.at(best, row, grade)
     best_row = np.full(n, -1)
@@ -109,7 +134,7 @@ def score(cols: Columns) -> Scores:
     newest = np.full(n, np.inf)
     np.minimum.at(newest, row, age)
     seen = np.bincount(row, weights=cols.sightings, minlength=n)
-    sev = np.array([SEVERITY.get(t, 0.4) for t in cols.threat])
+    sev = severities(cols.threat) if cols.severity is None else cols.severity
     worst = np.zeros(n)
     np.maximum.at(worst, row, sev)
     worst_row = np.full(n, -1)

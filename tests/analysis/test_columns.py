@@ -191,3 +191,25 @@ def test_a_red_record_never_reaches_another_organisation(store: Store) -> None:
     assert shown in before.observable.tolist() and shown not in after.observable.tolist()
     old, _ = rowwise.observable_scores(store, viewer, grant, NOW)
     _same_scores(old, after)
+
+
+def test_scores_from_given_grades_and_pairs_by_key_are_the_same() -> None:
+    """The pair count by one int64 sort equals ``np.unique(axis=1)``; grades and severities
+    handed in equal those computed per row."""
+    from marsad.analysis.scoring import Columns, _distinct_pairs, grades, score, severities
+
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        n = int(rng.integers(0, 200))
+        obs = rng.integers(1, 40, n)
+        src = rng.integers(-3, 6, n) * int(rng.choice([1, 1000]))
+        want = np.unique(np.stack([obs, src]), axis=1)[0] if n else obs
+        assert np.array_equal(_distinct_pairs(obs, src), want)
+        rel, cred = [str(x) for x in rng.choice(list("ABCFZ"), n)], rng.integers(1, 8, n)
+        threat = [str(x) for x in rng.choice(["c2", "malware", "bec", "odd"], n)]
+        kw: dict[str, Any] = {"observable": obs, "source": src, "reliability": rel,
+              "credibility": cred, "age_days": rng.random(n) * 90,
+              "sightings": rng.integers(0, 9, n).astype(float), "threat": threat,
+              "relevant": rng.random(n) < 0.3}  # fmt: skip
+        given = Columns(**kw, grade=grades(rel, cred), severity=severities(threat))
+        _same_scores(score(Columns(**kw)), score(given))
