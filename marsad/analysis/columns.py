@@ -13,7 +13,7 @@ is part of the grant the policy is asked with.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -103,7 +103,7 @@ def moment_bound(store: Store, value: dt.datetime) -> Any:
 def _moments(values: Sequence[Any], sqlite: bool) -> tuple[NDArray[Any], Bools]:
     null = np.array([v is None for v in values], dtype=bool)
     if sqlite:  # a null's text ("None") is never compared: the null mask decides
-        return np.array(values, dtype=str), null
+        return text_array([str(v) for v in values]), null
     return np.array([0 if v is None else int(v) for v in values], dtype=np.int64), null
 
 
@@ -114,16 +114,50 @@ def _seen(sqlite: bool) -> Any:
     return cast(func.extract("epoch", seen) * 1_000_000, BigInteger)  # exact microseconds
 
 
-def _rows(conn: Connection, query: Select[Any]) -> list[Any]:
-    """All rows of a query without parameters, straight from the driver's cursor (SQLAlchemy's
-    row objects cost as much again as the database's own work on 300k rows)."""
+PIECE = 4096
+"""Rows or values per single C call on the paths that build kept results in the background
+(`marsad.web.kept`): such a call holds the interpreter from the request threads beside the
+build for its whole length, so one ``fetchall`` of 170k rows held them for 100-400 ms."""
+
+
+def _pieces(conn: Connection, query: Select[Any]) -> Iterator[list[Any]]:
+    """The rows of a query without parameters, ``PIECE`` at a time, straight from the
+    driver's cursor (SQLAlchemy's row objects cost as much again as the database's own work
+    on 300k rows)."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         sql = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
         cursor.execute(str(sql))
-        return list(cursor.fetchall())
+        while part := cursor.fetchmany(PIECE):
+            yield list(part)
     finally:
         cursor.close()
+
+
+def raw_rows(conn: Connection, query: Select[Any]) -> list[Any]:
+    """All rows of a query without parameters, read in bounded pieces (`_pieces`)."""
+    out: list[Any] = []
+    for part in _pieces(conn, query):
+        out.extend(part)
+    return out
+
+
+def raw_columns(conn: Connection, query: Select[Any], width: int) -> list[list[Any]]:
+    """The ``width`` columns of a query's rows as lists, transposed a piece at a time."""
+    out: list[list[Any]] = [[] for _ in range(width)]
+    for part in _pieces(conn, query):
+        for column, values in zip(out, zip(*part, strict=True), strict=True):
+            column.extend(values)
+    return out
+
+
+def text_array(values: Sequence[str]) -> NDArray[np.str_]:
+    """``np.array(values, dtype=str)``, converted ``PIECE`` values at a time."""
+    width = max(map(len, values), default=0) or 1
+    out: NDArray[np.str_] = np.empty(len(values), dtype=f"<U{width}")
+    for lo in range(0, len(values), PIECE):
+        out[lo : lo + PIECE] = values[lo : lo + PIECE]
+    return out
 
 
 def read_columns(store: Store) -> StoreColumns:
@@ -131,31 +165,32 @@ def read_columns(store: Store) -> StoreColumns:
     a, r, s, o = assertions.c, relationships.c, assertion_sources.c, observables.c
     sqlite = store.dialect.sqlite
     with store.engine.connect() as conn, conn.begin():
-        obs: Sequence[Any] = _rows(conn, select(o.id, o.type, o.value).order_by(o.id))
-        arows: Sequence[Any] = _rows(conn,
+        obs: Sequence[Any] = raw_rows(conn, select(o.id, o.type, o.value).order_by(o.id))
+        cols: list[list[Any]] = raw_columns(conn,
             select(a.id, a.observable_id, a.source_org_id, a.owner_org_id, a.tlp, a.pap,
                    a.releasable_to, a.retain_until, a.reliability, a.credibility,
                    a.sightings, a.threat_type, _seen(sqlite), organisations.c.country,
                    _moment(a.first_seen, sqlite), _moment(a.last_seen, sqlite),
                    a.revoked_at.is_not(None))
             .join(organisations, organisations.c.id == a.source_org_id)
-            .order_by(a.id),
+            .order_by(a.id), 17,
         )  # fmt: skip
-        rrows: Sequence[Any] = _rows(conn,
+        rrows: Sequence[Any] = raw_rows(conn,
             select(r.source_ref, r.target_ref, r.type, r.source_org_id, r.tlp, r.pap,
                    r.releasable_to, r.retain_until, r.id).order_by(r.id),
         )  # fmt: skip
-        srows: Sequence[Any] = _rows(conn, select(s.assertion_id, s.submission_id))
+        srows: Sequence[Any] = raw_rows(conn, select(s.assertion_id, s.submission_id))
     obs_ids = np.fromiter((x[0] for x in obs), np.int64, len(obs))
     refs = [f"{x[1]}:{x[2]}" for x in obs]
     by_ref = dict(zip(refs, obs_ids.tolist(), strict=True))
     ip = {int(x[0]): str(x[2]) for x in obs if x[1] in ("ipv4", "ipv6")}
     located = dict(zip(ip, country_codes(list(ip.values())), strict=True))
     marks: dict[tuple[Any, ...], int] = {}
-    a_mark = [marks.setdefault((x[3], x[2], x[4], x[5], x[6], x[7]), len(marks)) for x in arows]
+    a_mark = [
+        marks.setdefault(m, len(marks)) for m in zip(cols[3], cols[2], *cols[4:8], strict=True)
+    ]
     r_mark = [marks.setdefault((x[3], x[3], x[4], x[5], x[6], x[7]), len(marks)) for x in rrows]
     kinds: dict[str, int] = {}
-    cols = list(zip(*arows, strict=True)) or [()] * 17
     a_id = np.array(cols[0], dtype=np.int64)
     a_obs = np.array(cols[1], dtype=np.int64)
     s_assertion = np.array([x[0] for x in srows], dtype=np.int64)

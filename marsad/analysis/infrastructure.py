@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy import select
 
 from marsad.access.policy import Grant
-from marsad.analysis.columns import StoreColumns, busy_observables, masks
+from marsad.analysis.columns import StoreColumns, busy_observables, masks, raw_rows
 from marsad.analysis.correlation import CorrelationRule
 from marsad.analysis.graph import Array, Clustering, HubRule, cluster, distinct
 from marsad.store.schema import assertions, observables, organisations, relationships
@@ -79,10 +79,8 @@ def stored_values(store: Store) -> Values:
     """Read every value once, with its URL → host links and warninglist flags."""
     from marsad.store.correlation_reads import warninglist_names
 
-    with store.engine.connect() as conn:
-        rows: Sequence[Any] = conn.execute(
-            select(observables.c.id, observables.c.type, observables.c.value)
-        ).all()
+    with store.engine.connect() as conn:  # in pieces: a build beside requests (`raw_rows`)
+        rows = raw_rows(conn, select(observables.c.id, observables.c.type, observables.c.value))
     obs = [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
     by_ref = {f"{t}:{v}": i for i, t, v in obs}
     hosts: dict[int, list[int]] = {}

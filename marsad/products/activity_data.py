@@ -21,7 +21,15 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 
 from marsad.access.policy import Grant, Mark, may_see, tokens_of
-from marsad.analysis.columns import StoreColumns, in_period, kept_columns, masks, member_of
+from marsad.analysis.columns import (
+    StoreColumns,
+    in_period,
+    kept_columns,
+    masks,
+    member_of,
+    raw_rows,
+    text_array,
+)
 from marsad.enrich.geo import country_codes
 from marsad.products.activity import Found
 from marsad.products.networks import (
@@ -67,12 +75,12 @@ def _host(url: str) -> str:
 
 def build_locator(store: Store) -> Locator:
     """Read the located observable columns once and geolocate every address in one call."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(
+    with store.engine.connect() as conn:  # read and converted in pieces (`columns.PIECE`)
+        rows = raw_rows(conn,
             select(observables.c.id, observables.c.type, observables.c.value,
                    observables.c.registered_domain)
             .where(observables.c.type.in_(("ipv4", "ipv6", "domain", "url")))
-        ).all()  # fmt: skip
+        )  # fmt: skip
     ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
     types = np.array([r[1] for r in rows], dtype=object)
     values = [r[2] for r in rows]
@@ -85,8 +93,7 @@ def build_locator(store: Store) -> Locator:
         at = ip_at[countries == code]
         ip_ids[code] = ids[at]
         ip_refs[code] = [f"{types[i]}:{values[i]}" for i in at.tolist()]
-    registered = np.array([r[3] or "" for r in rows], dtype=str)
-    tlds = np.char.rpartition(registered, ".")[:, 2]
+    tlds = text_array([(r[3] or "").rpartition(".")[2] for r in rows])
     tld_ids = {
         tld: ids[tlds == tld] for tld in np.unique(tlds[~is_ip]).tolist() if tld and len(tld) == 2
     }
@@ -98,7 +105,7 @@ def build_locator(store: Store) -> Locator:
         tld_ids=tld_ids,
         domain_id={f"domain:{values[i]}": int(ids[i]) for i in dom_at.tolist()},
         url_ids=ids[url_at],
-        url_hosts=np.array([_host(values[i]).lower() for i in url_at.tolist()], dtype=str),
+        url_hosts=text_array([_host(values[i]).lower() for i in url_at.tolist()]),
         clusters=graph_of_columns(store, kept_columns(store)),
     )
 
