@@ -20,6 +20,7 @@ from marsad.store import action_reads, reads
 from marsad.web.admin_forms import Form
 from marsad.web.auth import N_, WebCaller, page_permit
 from marsad.web.i18n import gettext
+from marsad.web.i18n import ngettext as counted_in
 from marsad.web.records import named_value, observable_page, observable_url, raise_not_found
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,7 @@ def record_action(request: Request, who: Recorder, form: Form) -> Response:
         who.refuse(
             "record-action", obs.ref, 404, N_("Nothing you may see is known about this value.")
         )
-    _ = gettext(who.lang)
+    _, ngettext = gettext(who.lang), counted_in(who.lang)
     try:
         action = parse_kind(form.get("kind"))
     except ActionError:
@@ -44,10 +45,12 @@ def record_action(request: Request, who: Recorder, form: Form) -> Response:
     try:
         note = clean_note(form.get("note"))
     except ActionError:
-        message = _(
-            "The note is too long or holds control characters (at most %(max)s characters)."
+        message = ngettext(
+            "The note is too long or holds control characters (at most %(num)s character).",
+            "The note is too long or holds control characters (at most %(num)s characters).",
+            NOTE_MAX,
         )
-        return observable_page(request, who, obs, status=422, error=message % {"max": NOTE_MAX})
+        return observable_page(request, who, obs, status=422, error=message)
     try:
         action_reads.record(
             who.store, who.viewer, who.grant, [a.id for a in hits], action, note,

@@ -114,7 +114,9 @@ def _parse(who: WebCaller, form: Posted, errors: FieldErrors) -> Handling | None
     names = [n.strip() for n in form.get("organisations").replace(",", "\n").splitlines()]
     names = [n for n in names if n]
     if len(names) > NAMES_MAX:
-        errors.add("organisations", N_("Name at most %(max)s organisations."), max=str(NAMES_MAX))
+        errors.add_said("organisations", errors.ngettext("Name at most %(num)s organisation.",
+                                                         "Name at most %(num)s organisations.",
+                                                         NAMES_MAX))  # fmt: skip
     for name in names:
         if name not in known:
             errors.add("organisations", N_("Unknown organisation: %(name)s."), name=name[:200])

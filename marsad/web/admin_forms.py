@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from marsad.web.auth import clean
-from marsad.web.i18n import gettext
+from marsad.web.i18n import gettext, ngettext
 
 
 class Posted:
@@ -47,8 +47,13 @@ class FieldErrors(dict[str, str]):
     def __init__(self, lang: str) -> None:
         super().__init__()
         self._ = gettext(lang)
+        self.ngettext = ngettext(lang)  # counted messages, for `add_said`
 
     def add(self, field: str, message: str, **params: str) -> None:
         """Note what is wrong with ``field`` (the first problem of a field is kept)."""
         text = self._(message)
         self.setdefault(field, text % params if params else text)
+
+    def add_said(self, field: str, text: str) -> None:
+        """Note a message already in the page's language (a counted one: ``self.ngettext``)."""
+        self.setdefault(field, text)

@@ -99,7 +99,9 @@ def create(request: Request, who: Member, form: Form) -> Response:
     if days not in DAYS:
         errors.add("days", N_("Choose how long the token lasts from the list."))
     if len(values["label"]) > LABEL_MAX:
-        errors.add("label", N_("The label is at most %(max)s characters."), max=str(LABEL_MAX))
+        errors.add_said("label", errors.ngettext("The label is at most %(num)s character.",
+                                                 "The label is at most %(num)s characters.",
+                                                 LABEL_MAX))  # fmt: skip
     if not errors:
         try:
             secret, row = identity.create_token(who.store, user, org, role, days=days,

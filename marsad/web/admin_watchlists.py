@@ -81,7 +81,10 @@ def add(request: Request, who: Admin, form: Form) -> Response:
     elif not value:
         errors.add("value", N_("Give the value to watch."))
     elif len(value) > MAX_VALUE:
-        errors.add("value", N_("At most %(max)s characters."), max=str(MAX_VALUE))
+        errors.add_said(
+            "value",
+            errors.ngettext("At most %(num)s character.", "At most %(num)s characters.", MAX_VALUE),
+        )
     else:
         try:
             entry = alert_store.add_entry(who.store, org, kind, value)

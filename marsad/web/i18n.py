@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -81,3 +81,24 @@ def pick(cookie: str | None, accept_language: str | None) -> str:
 def gettext(lang: str) -> Any:
     """``gettext`` of a language, for messages built in Python."""
     return translations(lang).gettext
+
+
+class NGettext(Protocol):
+    """``ngettext`` of a language: the form of a counted message for ``n``, with ``%(num)s``
+    (and any other values given) filled in."""
+
+    def __call__(self, singular: str, plural: str, n: int, /, **values: object) -> str: ...
+
+
+def ngettext(lang: str) -> NGettext:
+    """``ngettext`` of a language, for counted messages built in Python: the form the
+    catalogue's Plural-Forms give ``n`` (English: 1, else; French: 0 and 1, millions, else;
+    Arabic: 0, 1, 2, 3-10, 11-99, 100 and more), formatted with ``num=n`` like the templates'
+    ``ngettext`` (Jinja2's newstyle). A sentence with several counts is built from one such
+    phrase per count."""
+    forms = translations(lang).ngettext
+
+    def counted(singular: str, plural: str, n: int, /, **values: object) -> str:
+        return forms(singular, plural, n) % {"num": n, **values}
+
+    return counted

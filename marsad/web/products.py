@@ -37,6 +37,7 @@ from marsad.products.period import parse_period
 from marsad.web import clustering
 from marsad.web.auth import N_, WebCaller, WebError, clean, page_permit
 from marsad.web.i18n import gettext
+from marsad.web.i18n import ngettext as counted_in
 from marsad.web.kept import Build, Kept, progress_of
 from marsad.web.render import page, wants_json
 
@@ -140,8 +141,12 @@ def _assessment_of(
     def compute(build: Build[Assessment]) -> Assessment:
         build.report(N_("Locating every address and reading the stored clusters"))
         locator = _locator(who)
-        build.report(N_("Reading the items of %(count)s countries and writing the assessment"),
-                     count=len(countries_of(store, region)))  # fmt: skip
+        ngettext = counted_in(lang)  # the build is the viewer's language's (its key has it)
+        countries = ngettext(
+            "%(num)s country", "%(num)s countries", len(countries_of(store, region))
+        )
+        build.report(N_("Reading the items of %(countries)s and writing the assessment"),
+                     countries=countries)  # fmt: skip
         return assessment(store, region, span, as_org=org, now=clock(), lang=lang, locator=locator)
 
     key = (org, who.grant, lang, region, span.label)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
@@ -13,7 +16,7 @@ from marsad.model.normalize import detect
 from marsad.products import alert_store
 from marsad.store import match_reads
 from marsad.store.schema import submissions
-from marsad.web.i18n import LOCALE_DIR
+from marsad.web.i18n import LOCALE_DIR, translations
 from tests.conftest import DATA
 from tests.web.conftest import GREEN_HOST, PG, RED_VALUE, Browser, WebWorld
 
@@ -148,19 +151,61 @@ def test_admin_and_audit_pages_need_their_roles(browser: Browser, web_world: Web
     assert "hub.admin" in users and "desk.analyst" in users and "pg.user" not in users
 
 
-def test_catalogues_translate_every_message_with_the_same_placeholders() -> None:
-    import re
+Msgid = str | tuple[str, str]  # a counted message's id: its singular and plural
+PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
+COUNT = "%(num)s"  # a counted message's count, as the templates' newstyle ngettext fills it
+SAMPLE = [*range(1000), 1_000_000, 2_000_000]  # every plural form of en, ar and fr is here
 
-    template = read_po((LOCALE_DIR / "messages.pot").open("rb"))
-    wanted = {m.id for m in template if m.id}
-    for lang in ("ar", "fr"):
-        catalogue = read_po((LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb"))
-        done = {m.id: m.string for m in catalogue if m.id and m.string}
-        assert wanted <= set(done), (lang, sorted(wanted - set(done))[:5])
-        for msgid, text in done.items():
-            assert sorted(re.findall(r"%\(\w+\)s", msgid)) == sorted(
-                re.findall(r"%\(\w+\)s", str(text))
-            ), (lang, msgid)
+
+def _messages(path: Path) -> dict[Msgid, tuple[str, ...]]:
+    """Each message of a catalogue with its translation: one string, or one per plural form."""
+    with path.open("rb") as fh:
+        return {
+            m.id if isinstance(m.id, str) else (m.id[0], m.id[1]):
+            (m.string,) if isinstance(m.string, str) else tuple(m.string)
+            for m in read_po(fh) if m.id
+        }  # fmt: skip
+
+
+def _says(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+@pytest.mark.parametrize("lang", ["ar", "fr"])
+def test_catalogues_translate_every_message_with_the_same_placeholders(lang: str) -> None:
+    wanted = _messages(LOCALE_DIR / "messages.pot")
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    done = _messages(path)
+    with path.open("rb") as fh:
+        nplurals = read_po(fh, locale=lang).num_plurals
+    empty = sorted(str(m) for m in wanted if not all(done.get(m, ("",))))
+    assert not empty, (lang, empty[:5])
+    for msgid in wanted:
+        if isinstance(msgid, str):
+            assert _says(msgid) == _says(done[msgid][0]), (lang, msgid)
+            continue
+        singular, plural = msgid
+        assert COUNT in _says(plural), msgid
+        others = [p for p in _says(plural) if p != COUNT]
+        assert [p for p in _says(singular) if p != COUNT] == others, msgid
+        forms = done[msgid]
+        assert len(forms) == nplurals, (lang, msgid)
+        for index, form in enumerate(forms):
+            assert [p for p in _says(form) if p != COUNT] == others, (lang, msgid, index)
+            assert _says(form).count(COUNT) <= 1, (lang, msgid, index)
+            numbers = [n for n in SAMPLE if translations(lang).plural(n) == index]
+            assert numbers, (lang, index)  # every form is some number's
+            if len(numbers) > 1:  # only a form of one number (Arabic's 1 and 2) may omit it
+                assert COUNT in _says(form), (lang, msgid, index, form)
+
+
+def test_the_catalogues_plural_forms_are_cldrs() -> None:
+    """Arabic's six forms (0, 1, 2, 3-10, 11-99, 100 and more, by the last two digits) and
+    French's three (0 and 1, millions, the rest) as the products' catalogue has them."""
+    arabic = [translations("ar").plural(n) for n in (0, 1, 2, 3, 10, 11, 99, 100, 102, 103, 111)]
+    assert arabic == [0, 1, 2, 3, 3, 4, 4, 5, 5, 3, 4]
+    french = [translations("fr").plural(n) for n in (0, 1, 2, 1_000_000, 1_000_001)]
+    assert french == [0, 0, 2, 1, 2]
 
 
 def test_the_message_template_is_up_to_date(tmp_path: object) -> None:
@@ -169,14 +214,14 @@ def test_the_message_template_is_up_to_date(tmp_path: object) -> None:
 
     from marsad.web.i18n import HERE
 
-    found = set()
+    found: set[Msgid] = set()
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext.babel_extract")]
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n",
                                         "trim_blocks": "True", "lstrip_blocks": "True"}}  # fmt: skip
     for _file, _line, message, _comments, _ctx in extract_from_dir(HERE, method_map, options):
-        found.add(message if isinstance(message, str) else message[0])
-    template = {m.id for m in read_po((LOCALE_DIR / "messages.pot").open("rb")) if m.id}
-    assert found == template, sorted(found ^ template)[:5]
+        found.add(message if isinstance(message, str) else (message[0], message[1]))
+    template = set(_messages(LOCALE_DIR / "messages.pot"))
+    assert found == template, sorted(map(str, found ^ template))[:5]
 
 
 def test_the_parse_report_lists_rejected_records_with_reasons(browser: Browser) -> None:
