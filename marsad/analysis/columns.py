@@ -151,6 +151,20 @@ def raw_columns(conn: Connection, query: Select[Any], width: int) -> list[list[A
     return out
 
 
+def release(*made: list[Any] | dict[Any, Any]) -> None:
+    """Empty large lists and dicts ``PIECE`` items at a time before a build returns: freeing
+    them all when the function's frame ends is one C call (80-300 ms for `read_columns`'s
+    rows beside requests)."""
+    for items in made:
+        if isinstance(items, dict):
+            while items:
+                for _ in range(min(PIECE, len(items))):
+                    items.popitem()
+        else:
+            while items:
+                del items[-PIECE:]
+
+
 def text_array(values: Sequence[str]) -> NDArray[np.str_]:
     """``np.array(values, dtype=str)``, converted ``PIECE`` values at a time."""
     width = max(map(len, values), default=0) or 1
@@ -165,7 +179,7 @@ def read_columns(store: Store) -> StoreColumns:
     a, r, s, o = assertions.c, relationships.c, assertion_sources.c, observables.c
     sqlite = store.dialect.sqlite
     with store.engine.connect() as conn, conn.begin():
-        obs: Sequence[Any] = raw_rows(conn, select(o.id, o.type, o.value).order_by(o.id))
+        obs: list[Any] = raw_rows(conn, select(o.id, o.type, o.value).order_by(o.id))
         cols: list[list[Any]] = raw_columns(conn,
             select(a.id, a.observable_id, a.source_org_id, a.owner_org_id, a.tlp, a.pap,
                    a.releasable_to, a.retain_until, a.reliability, a.credibility,
@@ -175,11 +189,11 @@ def read_columns(store: Store) -> StoreColumns:
             .join(organisations, organisations.c.id == a.source_org_id)
             .order_by(a.id), 17,
         )  # fmt: skip
-        rrows: Sequence[Any] = raw_rows(conn,
+        rrows: list[Any] = raw_rows(conn,
             select(r.source_ref, r.target_ref, r.type, r.source_org_id, r.tlp, r.pap,
                    r.releasable_to, r.retain_until, r.id).order_by(r.id),
         )  # fmt: skip
-        srows: Sequence[Any] = raw_rows(conn, select(s.assertion_id, s.submission_id))
+        srows: list[Any] = raw_rows(conn, select(s.assertion_id, s.submission_id))
     obs_ids = np.fromiter((x[0] for x in obs), np.int64, len(obs))
     refs = [f"{x[1]}:{x[2]}" for x in obs]
     by_ref = dict(zip(refs, obs_ids.tolist(), strict=True))
@@ -205,7 +219,7 @@ def read_columns(store: Store) -> StoreColumns:
     rank = {t: k for k, t in enumerate(names)}
     first, first_null = _moments(cols[14], sqlite)
     last, last_null = _moments(cols[15], sqlite)
-    return StoreColumns(
+    made = StoreColumns(
         sqlite=sqlite,
         marks=tuple(
             Mark(
@@ -247,6 +261,8 @@ def read_columns(store: Store) -> StoreColumns:
         r_mark=np.array(r_mark, dtype=np.int64),
         r_id=np.array([x[8] for x in rrows], dtype=np.int64),
     )
+    release(obs, refs, by_ref, ip, located, rrows, srows, *cols)
+    return made
 
 
 def allowed(cols: StoreColumns, grant: Grant) -> Bools:

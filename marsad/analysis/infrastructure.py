@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy import select
 
 from marsad.access.policy import Grant
-from marsad.analysis.columns import StoreColumns, busy_observables, masks, raw_rows
+from marsad.analysis.columns import StoreColumns, busy_observables, masks, raw_rows, release
 from marsad.analysis.correlation import CorrelationRule
 from marsad.analysis.graph import Array, Clustering, HubRule, cluster, distinct
 from marsad.store.schema import assertions, observables, organisations, relationships
@@ -92,8 +92,10 @@ def stored_values(store: Store) -> Values:
             ]
             if found:
                 hosts[oid] = found
-    names = warninglist_names([(t, v) for _, t, v in obs])
+    pairs = [(t, v) for _, t, v in obs]
+    names = warninglist_names(pairs)
     listed = frozenset(i for (i, _, _), n in zip(obs, names, strict=True) if n)
+    release(rows, pairs, names)
     return Values(obs=obs, by_ref=by_ref, hosts=hosts, listed=listed)
 
 

@@ -28,6 +28,7 @@ from marsad.analysis.columns import (
     masks,
     member_of,
     raw_rows,
+    release,
     text_array,
 )
 from marsad.enrich.geo import country_codes
@@ -99,7 +100,7 @@ def build_locator(store: Store) -> Locator:
     }
     dom_at = np.flatnonzero(types == "domain")
     url_at = np.flatnonzero(types == "url")
-    return Locator(
+    made = Locator(
         ip_ids=ip_ids,
         ip_refs=ip_refs,
         tld_ids=tld_ids,
@@ -108,6 +109,8 @@ def build_locator(store: Store) -> Locator:
         url_hosts=text_array([_host(values[i]).lower() for i in url_at.tolist()]),
         clusters=graph_of_columns(store, kept_columns(store)),
     )
+    release(rows, values)
+    return made
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
