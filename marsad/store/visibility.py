@@ -2,27 +2,45 @@
 
 This is a direct transcription of `marsad.access.policy.may_see`; a property test keeps the
 two in agreement on both engines. Releasability is stored as a compact JSON list of
-tokens, so "the list contains token T" is a LIKE on the token's exact JSON spelling
-(quotes included, so ``org:Fiji`` never matches ``org:Fiji CCU``).
+tokens, so "the list contains token T" is a case-sensitive substring test for the token's
+exact JSON spelling (quotes included, so ``org:Fiji`` never matches ``org:Fiji CCU``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, false, literal, or_, true
+from sqlalchemy import ColumnElement, Integer, Table, and_, false, literal, or_, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from marsad.access.policy import Grant, json_token
 from marsad.model.handling import TLP
 
-_ESCAPE = "\\"
+
+class _position(FunctionElement[int]):
+    """Where the second argument first occurs in the first (1-based, 0 if nowhere), exactly on
+    both engines: SQLite's LIKE ignores ASCII case, so ``org:FIJI CCU`` would match a record
+    released only to ``org:Fiji CCU``."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "instr"
+
+
+@compiles(_position)
+def _instr(element: _position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_position, "postgresql")
+def _strpos(element: _position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
 def _contains(column: Any, token: str) -> ColumnElement[bool]:
-    raw = json_token(token)
-    for ch in (_ESCAPE, "%", "_"):
-        raw = raw.replace(ch, _ESCAPE + ch)
-    return column.like(f"%{raw}%", escape=_ESCAPE)  # type: ignore[no-any-return]
+    return _position(column, literal(json_token(token))) > 0
 
 
 def _any_token(column: Any, tokens: frozenset[str]) -> ColumnElement[bool]:

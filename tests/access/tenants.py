@@ -1,7 +1,8 @@
 """The organisations and recipient tokens the policy property tests draw from.
 
-Names full of LIKE wildcards, quotes and backslashes, a prefix of another name, nested
-national sub-units: the shapes that would break a SQL predicate built by string matching.
+Names full of LIKE wildcards, quotes and backslashes, a prefix of another name, names and
+tokens that differ only in case (SQLite's LIKE ignores ASCII case), nested national
+sub-units: the shapes that would break a SQL predicate built by string matching.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ ORGS = [  # name, kind, region, parent
     ("PhishGuard", "private-partner", "asia-south-pacific", None),
     ('A_B 100% "safe" \\ co', "private-partner", None, None),
     ('AxB 1000 "safe" \\ co', "national-cyber-unit", "africa", None),
+    ("FIJI CCU", "national-cyber-unit", "asia-south-pacific", None),  # differs only in case
 ]
 TOKENS = (
     [f"org:{name}" for name, *_ in ORGS]
     + [f"region:{r.value}" for r in Region]
-    + ["members", "partners", "org:Nobody", "org:Fiji C"]
+    + ["members", "partners", "org:Nobody", "org:Fiji C", "org:fiji ccu"]
 )
