@@ -2,7 +2,7 @@
 
 Run on the demo world (MARSAD_HOME selects another instance). Each round forgets every kept
 result, asks the dashboard's top clusters and the threat assessment as a signed-in user (two
-cold builds start on `marsad.web.kept`'s workers), and while they run a ticker thread sleeps
+cold builds start on `marsad.store.kept`'s workers), and while they run a ticker thread sleeps
 1 ms in a loop and records how late it woke: a request served beside the builds waits as
 long for the interpreter after each database call. Prints, per round, the holds over
 20/40/100 ms, the longest, the builds' wall time and the process's CPU-seconds, and, with
@@ -24,7 +24,7 @@ from collections import Counter
 from marsad.cli import instance
 from marsad.demo.accounts import PASSWORD
 from marsad.exchange.app import create_app
-from marsad.web import kept
+from marsad.store import kept
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

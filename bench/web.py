@@ -5,7 +5,7 @@ the whole application in process (routing, session, policy, SQL, templates) as a
 demo user, over Starlette's test client; the peer measured in the same run is the REST
 API's lookup of the same value, so the ratio shows what a page adds to the data it reads.
 Target: every page under 300 ms. The product pages (advisory, notice, assessment) are timed
-with fewer requests. Results kept between requests (`marsad.web.kept`: a viewer's clusters,
+with fewer requests. Results kept between requests (`marsad.store.kept`: a viewer's clusters,
 the dashboard's ranking, the assessment) are also timed cold: every kept result forgotten
 before each request (the first request after the server starts or the store changes), and
 "new grant": only each grant's own results forgotten (the first request of another
@@ -27,7 +27,7 @@ from marsad.access import identity
 from marsad.cli import instance
 from marsad.demo.accounts import PASSWORD
 from marsad.exchange.app import create_app
-from marsad.web import kept
+from marsad.store import kept
 
 _SUBMIT = kept._submit
 
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="Seconds between polls of a "
                         "build (the pages poll every second).")  # fmt: skip
     parser.add_argument("--switch", type=float, default=None, help="The interpreter's thread "
-                        "switch interval while builds run (default: marsad.web.kept.SWITCH).")  # fmt: skip
+                        "switch interval while builds run (default: marsad.store.kept.SWITCH).")  # fmt: skip
     parser.add_argument("--only", default="", help="Time only pages whose name has one of "
                         "these comma-separated words.")  # fmt: skip
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 
 Scoring, the viewer's graph and the products read the same rows for every viewer; only
 which rows a viewer may see differs. So the columns they need are read once per store
-version (kept by the store's change counter, `marsad.web.kept`), each row carrying the index
+version (kept by the store's change counter, `marsad.store.kept`), each row carrying the index
 of its marking: every input of the policy's decision (owner, source, TLP, PAP,
 releasability, retention date). A viewer's rows are then a boolean mask made by asking the
 one policy function, `may_see`, once per distinct marking and indexing the answers by the
@@ -23,6 +23,7 @@ from sqlalchemy import BigInteger, Connection, Select, cast, func, literal, sele
 
 from marsad.access.policy import Grant, Mark, may_see, tokens_of
 from marsad.enrich.geo import country_codes
+from marsad.store.kept import Kept  # results kept per store version
 from marsad.store.schema import (
     assertion_sources,
     assertions,
@@ -31,7 +32,6 @@ from marsad.store.schema import (
     relationships,
 )
 from marsad.store.store import Store
-from marsad.web.kept import Kept  # the change-counter cache the pages share
 
 Ints = NDArray[np.int64]
 Bools = NDArray[np.bool_]
@@ -116,7 +116,7 @@ def _seen(sqlite: bool) -> Any:
 
 PIECE = 4096
 """Rows or values per single C call on the paths that build kept results in the background
-(`marsad.web.kept`): such a call holds the interpreter from the request threads beside the
+(`marsad.store.kept`): such a call holds the interpreter from the request threads beside the
 build for its whole length, so one ``fetchall`` of 170k rows held them for 100-400 ms."""
 
 

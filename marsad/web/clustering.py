@@ -3,7 +3,7 @@
 Clusters are those `marsad cluster show --as ORG` computes: from `load_graph(grant)` (here
 `graph_of`, the same graph made on the store's kept columns), so no grouping rests on
 evidence the viewer may not see. Building them costs seconds on a large
-instance, so each grant's clusters are kept (`marsad.web.kept`) until the store changes: a
+instance, so each grant's clusters are kept (`marsad.store.kept`) until the store changes: a
 write that commits (a submission, a tightened marking, an analysis) makes the next page
 compute them again. Members are still filtered on every view against what the grant
 covers now, and a cluster's description and evidence are read afresh.
@@ -19,10 +19,10 @@ from sqlalchemy import select
 from marsad.access.policy import Grant
 from marsad.analysis.columns import kept_columns
 from marsad.analysis.infrastructure import Values, clusters_of, graph_of, members, stored_values
+from marsad.store.kept import Kept
 from marsad.store.reads import visible
 from marsad.store.schema import assertions, observables, relationships
 from marsad.store.store import Store
-from marsad.web.kept import Kept
 
 _CHUNK = 500
 

@@ -26,12 +26,12 @@ from marsad.exchange.auth import settings_of
 from marsad.model.errors import MarsadError
 from marsad.products.activity_data import cctld
 from marsad.store import alert_reads, reads
+from marsad.store.kept import Build, Kept, progress_of
 from marsad.store.schema import assertions
 from marsad.store.store import Store
 from marsad.web import clustering
 from marsad.web.auth import N_, WebCaller, page_permit
 from marsad.web.i18n import gettext
-from marsad.web.kept import Build, Kept, progress_of
 from marsad.web.render import page, wants_json
 from marsad.web.reports import own_country
 

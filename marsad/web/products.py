@@ -34,11 +34,11 @@ from marsad.products.networks import touched
 from marsad.products.notice import Notice, NoticeText, build_notice
 from marsad.products.notice_stix import notice_bundle
 from marsad.products.period import parse_period
+from marsad.store.kept import Build, Kept, progress_of
 from marsad.web import clustering
 from marsad.web.auth import N_, WebCaller, WebError, clean, page_permit
 from marsad.web.i18n import gettext
 from marsad.web.i18n import ngettext as counted_in
-from marsad.web.kept import Build, Kept, progress_of
 from marsad.web.render import page, wants_json
 
 router = APIRouter(include_in_schema=False)
@@ -126,7 +126,7 @@ def _assessment_of(
     request: Request, who: WebCaller, *, wait: bool, retry: bool = True
 ) -> Assessment | Build[Assessment]:
     """The assessment for the signed-in organisation, built in the background once per grant,
-    language, region and period until the store changes (`marsad.web.kept`): the kept one,
+    language, region and period until the store changes (`marsad.store.kept`): the kept one,
     or (unless ``wait``) the build making it. Viewing it then downloading it builds it once.
     The region and period are checked here, so a bad request is answered at once (400)."""
     region, period = _assessment_asked(request, who)

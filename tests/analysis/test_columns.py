@@ -33,10 +33,10 @@ from marsad.analysis.infrastructure import (
     stored_values,
 )
 from marsad.analysis.priorities import observable_scores
+from marsad.store import kept
 from marsad.store.correlation_reads import over_correlated_nodes
 from marsad.store.schema import assertions, observables, relationships
 from marsad.store.store import Store
-from marsad.web import kept
 from tests.analysis import rowwise
 from tests.analysis.marked_world import TODAY, TOKENS, World, build
 

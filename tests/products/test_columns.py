@@ -26,9 +26,9 @@ from marsad.access.policy import grant_for, may_see
 from marsad.products.activity_data import build_locator, findings
 from marsad.products.networks import networks, read_graph
 from marsad.products.period import parse_period
+from marsad.store import kept
 from marsad.store.schema import assertions
 from marsad.store.store import Store
-from marsad.web import kept
 from tests.products import rowwise
 from tests.products.world import ORGS, Planter
 

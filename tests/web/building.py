@@ -1,4 +1,4 @@
-"""Pages whose result is built in the background (`marsad.web.kept.Kept.ready`): ask as a
+"""Pages whose result is built in the background (`marsad.store.kept.Kept.ready`): ask as a
 browser does, then poll the fragment as htmx does until the progress indicator is gone."""
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from marsad.ingest.batch import SubmissionDefaults
 from marsad.ingest.pipeline import ingest
 from marsad.model.handling import TLP, Handling, Releasability
 from marsad.model.records import ThreatType
+from marsad.store import kept
 from marsad.store.store import Store
-from marsad.web import kept
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from marsad.web import kept
+from marsad.store import kept
 from tests.web.test_browser import (  # noqa: F401
     assert_labelled,
     chromium,

@@ -1,4 +1,4 @@
-"""Results built in the background (`marsad.web.kept.Kept.ready`): the threat assessment and
+"""Results built in the background (`marsad.store.kept.Kept.ready`): the threat assessment and
 the dashboard's top clusters answer at once with the progress of their build, htmx polls
 the same address until the result replaces it, one build serves every request of the same
 key, each grant gets its own, a failure is shown as a sentence, and a build the data moved
@@ -18,9 +18,10 @@ from sqlalchemy import update
 from marsad.access import audit, stewardship
 from marsad.model.errors import MarsadError
 from marsad.model.handling import TLP
+from marsad.store import kept
 from marsad.store.schema import organisations
 from marsad.store.store import Store
-from marsad.web import dashboard, kept
+from marsad.web import dashboard
 from marsad.web import products as web_products
 from tests.web.building import BUSY, POLL, shown
 from tests.web.conftest import FIJI, PG, Browser, WebWorld

@@ -17,9 +17,10 @@ from marsad.analysis.clusters import save as save_clusters
 from marsad.analysis.infrastructure import clusters_of, load_graph
 from marsad.model.handling import TLP
 from marsad.model.records import ThreatType
+from marsad.store import kept
 from marsad.store.schema import organisations
 from marsad.store.store import Store
-from marsad.web import dashboard, kept
+from marsad.web import dashboard
 from marsad.web import products as web_products
 from tests.web.building import shown
 from tests.web.conftest import FIJI, PG, Browser, WebWorld, _submit
