@@ -5,13 +5,11 @@ read (JSON keys, TLP labels, values, STIX) is the same in every language."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from pathlib import Path
 
 import msgspec
 import pytest
-from babel.messages.pofile import read_po
 
 from marsad.model.errors import MarsadError
 from marsad.products import render
@@ -28,6 +26,7 @@ from marsad.products.language import (
 from marsad.products.period import parse_period
 from marsad.products.service import activity_report
 from marsad.store.store import Store
+from tests.catalogues import assert_translated, extracted, messages
 from tests.products.conftest import pdf_pages
 from tests.products.test_cli_reports import marsad
 from tests.products.world import FJ_PHISH, build_fixed
@@ -35,9 +34,6 @@ from tests.products.world import FJ_PHISH, build_fixed
 NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 OCTOBER = parse_period("2026-10")
 POT = LOCALE_DIR / "products.pot"
-PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
-COUNT = "%(num)s"
-SAMPLE = [*range(1000), 1_000_000, 2_000_000]  # every plural form of en, ar and fr is here
 
 
 def _flat(text: str) -> str:
@@ -46,64 +42,16 @@ def _flat(text: str) -> str:
     return " ".join("".join(c for c in text if c not in marks).split())
 
 
-Msgid = str | tuple[str, str]  # a counted phrase's id: its singular and plural
-
-
-def _messages(path: Path) -> dict[Msgid, tuple[str, ...]]:
-    """Each message of a catalogue with its translation: one string, or one per plural form."""
-    with path.open("rb") as fh:
-        return {
-            m.id if isinstance(m.id, str) else (m.id[0], m.id[1]):
-            (m.string,) if isinstance(m.string, str) else tuple(m.string)
-            for m in read_po(fh) if m.id
-        }  # fmt: skip
-
-
-def _says(text: str) -> list[str]:
-    return sorted(PLACEHOLDER.findall(text))
-
-
 @pytest.mark.parametrize("lang", ["ar", "fr"])
 def test_every_product_message_is_translated_with_its_placeholders(lang: str) -> None:
-    wanted = _messages(POT)
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / "products.po"
-    done = _messages(path)
-    with path.open("rb") as fh:
-        nplurals = read_po(fh, locale=lang).num_plurals
-    empty = sorted(str(m) for m in wanted if not all(done.get(m, ("",))))
-    assert not empty, (lang, empty[:5])
-    for msgid in wanted:
-        if isinstance(msgid, str):
-            assert _says(msgid) == _says(done[msgid][0]), (lang, msgid)
-            continue
-        singular, plural = msgid
-        assert COUNT in _says(plural), msgid  # the count is %(num)s, as the templates fill it
-        others = [p for p in _says(plural) if p != COUNT]
-        assert [p for p in _says(singular) if p != COUNT] == others, msgid
-        forms = done[msgid]
-        assert len(forms) == nplurals, (lang, msgid)
-        for index, form in enumerate(forms):
-            assert [p for p in _says(form) if p != COUNT] == others, (lang, msgid, index)
-            assert _says(form).count(COUNT) <= 1, (lang, msgid, index)
-            numbers = [n for n in SAMPLE if translations(lang).plural(n) == index]
-            assert numbers, (lang, index)  # every form is some number's
-            if len(numbers) > 1:  # only a form of one number (Arabic's 1 and 2) may omit it
-                assert COUNT in _says(form), (lang, msgid, index, form)
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "products.po"
+    assert_translated(POT, po, lang, translations)
 
 
 def test_the_product_message_template_is_up_to_date() -> None:
     """Every word of the product templates and code is in products.pot (see babel.cfg)."""
-    from babel.messages.extract import extract_from_dir
-
-    here = LOCALE_DIR.parent
-    method_map = [("**.py", "python"), ("**/templates/**.j2", "jinja2.ext.babel_extract")]
-    options = {"**/templates/**.j2": {"extensions": "jinja2.ext.i18n",
-                                      "trim_blocks": "True", "lstrip_blocks": "True"}}  # fmt: skip
-    found = {
-        m if isinstance(m, str) else (m[0], m[1])
-        for _f, _l, m, _c, _x in extract_from_dir(here, method_map, options)
-    }
-    assert found == set(_messages(POT)), sorted(map(str, found ^ set(_messages(POT))))[:5]
+    found = extracted(LOCALE_DIR.parent, "**/templates/**.j2")
+    assert found == set(messages(POT)), sorted(map(str, found ^ set(messages(POT))))[:5]
 
 
 def test_an_arabic_report_runs_right_to_left_in_arabic_words(

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from marsad.access import audit
@@ -17,6 +14,7 @@ from marsad.products import alert_store
 from marsad.store import match_reads
 from marsad.store.schema import submissions
 from marsad.web.i18n import LOCALE_DIR, translations
+from tests.catalogues import assert_translated, extracted, messages
 from tests.conftest import DATA
 from tests.web.conftest import GREEN_HOST, PG, RED_VALUE, Browser, WebWorld
 
@@ -151,52 +149,10 @@ def test_admin_and_audit_pages_need_their_roles(browser: Browser, web_world: Web
     assert "hub.admin" in users and "desk.analyst" in users and "pg.user" not in users
 
 
-Msgid = str | tuple[str, str]  # a counted message's id: its singular and plural
-PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
-COUNT = "%(num)s"  # a counted message's count, as the templates' newstyle ngettext fills it
-SAMPLE = [*range(1000), 1_000_000, 2_000_000]  # every plural form of en, ar and fr is here
-
-
-def _messages(path: Path) -> dict[Msgid, tuple[str, ...]]:
-    """Each message of a catalogue with its translation: one string, or one per plural form."""
-    with path.open("rb") as fh:
-        return {
-            m.id if isinstance(m.id, str) else (m.id[0], m.id[1]):
-            (m.string,) if isinstance(m.string, str) else tuple(m.string)
-            for m in read_po(fh) if m.id
-        }  # fmt: skip
-
-
-def _says(text: str) -> list[str]:
-    return sorted(PLACEHOLDER.findall(text))
-
-
 @pytest.mark.parametrize("lang", ["ar", "fr"])
 def test_catalogues_translate_every_message_with_the_same_placeholders(lang: str) -> None:
-    wanted = _messages(LOCALE_DIR / "messages.pot")
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    done = _messages(path)
-    with path.open("rb") as fh:
-        nplurals = read_po(fh, locale=lang).num_plurals
-    empty = sorted(str(m) for m in wanted if not all(done.get(m, ("",))))
-    assert not empty, (lang, empty[:5])
-    for msgid in wanted:
-        if isinstance(msgid, str):
-            assert _says(msgid) == _says(done[msgid][0]), (lang, msgid)
-            continue
-        singular, plural = msgid
-        assert COUNT in _says(plural), msgid
-        others = [p for p in _says(plural) if p != COUNT]
-        assert [p for p in _says(singular) if p != COUNT] == others, msgid
-        forms = done[msgid]
-        assert len(forms) == nplurals, (lang, msgid)
-        for index, form in enumerate(forms):
-            assert [p for p in _says(form) if p != COUNT] == others, (lang, msgid, index)
-            assert _says(form).count(COUNT) <= 1, (lang, msgid, index)
-            numbers = [n for n in SAMPLE if translations(lang).plural(n) == index]
-            assert numbers, (lang, index)  # every form is some number's
-            if len(numbers) > 1:  # only a form of one number (Arabic's 1 and 2) may omit it
-                assert COUNT in _says(form), (lang, msgid, index, form)
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    assert_translated(LOCALE_DIR / "messages.pot", po, lang, translations)
 
 
 def test_the_catalogues_plural_forms_are_cldrs() -> None:
@@ -208,19 +164,12 @@ def test_the_catalogues_plural_forms_are_cldrs() -> None:
     assert french == [0, 0, 2, 1, 2]
 
 
-def test_the_message_template_is_up_to_date(tmp_path: object) -> None:
+def test_the_message_template_is_up_to_date() -> None:
     """Every message of the templates and code is in messages.pot (run pybabel extract)."""
-    from babel.messages.extract import extract_from_dir
-
     from marsad.web.i18n import HERE
 
-    found: set[Msgid] = set()
-    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext.babel_extract")]
-    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n",
-                                        "trim_blocks": "True", "lstrip_blocks": "True"}}  # fmt: skip
-    for _file, _line, message, _comments, _ctx in extract_from_dir(HERE, method_map, options):
-        found.add(message if isinstance(message, str) else (message[0], message[1]))
-    template = set(_messages(LOCALE_DIR / "messages.pot"))
+    found = extracted(HERE, "**/templates/**.html")
+    template = set(messages(LOCALE_DIR / "messages.pot"))
     assert found == template, sorted(map(str, found ^ template))[:5]
 
 
