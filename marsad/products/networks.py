@@ -16,7 +16,7 @@ and finds the components on the kept edges with one sparse-graph call.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -107,15 +107,10 @@ def read_graph(store: Store, clusters: Sequence[int] | None = None) -> ClusterGr
         src.append(a)
         dst.append(b)
         mark.append(marks.setdefault(key, len(marks)))
-    for k, m in enumerate(members):
-        if m[2] == "url":
-            host = _host(str(m[3])).lower()
-            for ref in (f"domain:{host}", f"ipv4:{host}", f"ipv6:{host}"):
-                h = node.get(ref)
-                if h is not None and cluster[h] == cluster[k]:
-                    src.append(k)
-                    dst.append(h)
-                    mark.append(DERIVED)
+    hs, hd = _url_host_links(members, node, cluster)
+    src += hs
+    dst += hd
+    mark += [DERIVED] * len(hs)
     return ClusterGraph(
         ids=np.array([int(m[1]) for m in members], dtype=np.int64),
         src=np.array(src, dtype=np.int64),
@@ -127,6 +122,23 @@ def read_graph(store: Store, clusters: Sequence[int] | None = None) -> ClusterGr
             for s, t, p, rel, retain in marks
         ),
     )  # fmt: skip
+
+
+def _url_host_links(
+    members: Sequence[Any], at: Mapping[str, int], cluster: Any
+) -> tuple[list[int], list[int]]:
+    """Each member URL's link to its host where the host is a member of the same cluster."""
+    src: list[int] = []
+    dst: list[int] = []
+    for k, m in enumerate(members):
+        if m[2] == "url":
+            host = _host(str(m[3])).lower()
+            for ref in (f"domain:{host}", f"ipv4:{host}", f"ipv6:{host}"):
+                h = at.get(ref)
+                if h is not None and cluster[h] == cluster[k]:
+                    src.append(k)
+                    dst.append(h)
+    return src, dst
 
 
 def graph_of_columns(store: Store, cols: StoreColumns) -> ClusterGraph:
@@ -147,17 +159,7 @@ def graph_of_columns(store: Store, cols: StoreColumns) -> ClusterGraph:
     keep = (a >= 0) & (b >= 0)
     keep[keep] = cluster[a[keep]] == cluster[b[keep]]
     src, dst, mark = [a[keep]], [b[keep]], [cols.r_mark[keep]]
-    at = {f"{m[2]}:{m[3]}": k for k, m in enumerate(members)}
-    hs: list[int] = []
-    hd: list[int] = []
-    for k, m in enumerate(members):
-        if m[2] == "url":
-            host = _host(str(m[3])).lower()
-            for ref in (f"domain:{host}", f"ipv4:{host}", f"ipv6:{host}"):
-                h = at.get(ref)
-                if h is not None and cluster[h] == cluster[k]:
-                    hs.append(k)
-                    hd.append(h)
+    hs, hd = _url_host_links(members, {f"{m[2]}:{m[3]}": k for k, m in enumerate(members)}, cluster)
     src.append(np.array(hs, dtype=np.int64))
     dst.append(np.array(hd, dtype=np.int64))
     mark.append(np.full(len(hs), DERIVED, dtype=np.int64))
