@@ -219,9 +219,11 @@ def test_cluster_explorer_filter_hides_only_other_links_and_expand_keeps_the_vie
     page.goto(f"{server}/observables/domain/{GREEN_HOST}")
     page.locator("dl.facts a[href^='/clusters/']").click()
     page.locator("#graph[data-state='ready']").wait_for()
+    # style() first: it applies a restyle still pending from the toggle; visible() and
+    # interactive() answer from a cache that only a style read or the next frame refreshes
     count = """kind => { const cy = marsadGraph.cy; return {
         nodes: cy.nodes().length, hidden: cy.edges('.off').length,
-        drawn: cy.edges('.off').filter(e => e.visible() || e.interactive()).length,
+        drawn: cy.edges('.off').filter(e => e.style('visibility') !== 'hidden' || e.interactive()).length,
         shown: cy.edges().not('.off').map(e => e.data('label')),
         other: cy.edges().filter(e => e.data('label') !== kind).length }; }"""
     types = page.evaluate(
