@@ -23,7 +23,6 @@ from starlette.responses import Response
 from marsad.access.policy import Action, Grant, Viewer
 from marsad.analysis.priorities import cluster_ranking, concerning, observable_scores
 from marsad.exchange.auth import settings_of
-from marsad.model.errors import MarsadError
 from marsad.products.activity_data import cctld
 from marsad.store import alert_reads, reads
 from marsad.store.kept import Build, Kept, progress_of
@@ -31,7 +30,7 @@ from marsad.store.schema import assertions
 from marsad.store.store import Store
 from marsad.web import clustering
 from marsad.web.auth import N_, WebCaller, page_permit
-from marsad.web.i18n import gettext
+from marsad.web.i18n import failure
 from marsad.web.render import page, wants_json
 from marsad.web.reports import own_country
 
@@ -164,14 +163,10 @@ def top_clusters(request: Request, who: Reader) -> Response:
     got = (_kept.wait(who.store, key, compute) if wants_json(request)
            else _kept.ready(who.store, key, compute, retry=not fragment))  # fmt: skip
     if isinstance(got, Build):
-        failed = got.error is not None
-        who.audit("dashboard-clusters", country or "*", state="failed" if failed else "building")
-        if failed:
-            data["error"] = (
-                str(got.error)
-                if isinstance(got.error, MarsadError)
-                else gettext(who.lang)(UNEXPECTED)
-            )
+        who.audit("dashboard-clusters", country or "*",
+                  state="building" if got.error is None else "failed")  # fmt: skip
+        if got.error is not None:
+            data["error"] = failure(got.error, who.lang, UNEXPECTED)
         else:
             data["building"] = progress_of(got, _kept)
     else:

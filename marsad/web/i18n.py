@@ -102,3 +102,11 @@ def ngettext(lang: str) -> NGettext:
         return forms(singular, plural, n) % {"num": n, **values}
 
     return counted
+
+
+def failure(error: BaseException, lang: str, unexpected: str) -> str:
+    """What a failed background build says: our own error's sentence as it is, anything else
+    the page's ``unexpected`` message in ``lang`` (the error itself is in the server log)."""
+    from marsad.model.errors import MarsadError
+
+    return str(error) if isinstance(error, MarsadError) else str(gettext(lang)(unexpected))

@@ -37,7 +37,7 @@ from marsad.products.period import parse_period
 from marsad.store.kept import Build, Kept, progress_of
 from marsad.web import clustering
 from marsad.web.auth import N_, WebCaller, WebError, clean, page_permit
-from marsad.web.i18n import gettext
+from marsad.web.i18n import failure
 from marsad.web.i18n import ngettext as counted_in
 from marsad.web.render import page, wants_json
 
@@ -203,11 +203,7 @@ def assessment_page(request: Request, who: Reader) -> Response:
             if not isinstance(got, Build):
                 data["assessment"] = got
             elif got.error is not None:
-                data["error"] = (
-                    str(got.error)
-                    if isinstance(got.error, MarsadError)
-                    else gettext(who.lang)(UNEXPECTED)
-                )
+                data["error"] = failure(got.error, who.lang, UNEXPECTED)
             else:
                 data["building"] = progress_of(got, _assessments)
     template = "_assessment_result.html" if fragment else "product_assessment.html"
