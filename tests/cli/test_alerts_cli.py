@@ -120,10 +120,11 @@ def test_channels_and_digest_sent_by_smtp(marsad: Marsad, tmp_path: Path) -> Non
         controller.stop()
         marsad.env = saved
     assert sent["sent"]["ok"] is True
-    assert [a["value"] for a in sent["alerts"]] == [
-        "pay.bank-example.net",
-        "bank-login.example.org",
-    ]
+    # the day's alerts: this one last, after the one the test above raised if it ran here
+    # (pytest-xdist may run the tests of this module on different workers)
+    values = [a["value"] for a in sent["alerts"]]
+    assert values[-1] == "bank-login.example.org"
+    assert set(values) <= {"pay.bank-example.net", "bank-login.example.org"}
     alert_mail, digest_mail = inbox.messages
     assert alert_mail["Subject"] == f"[TLP:GREEN] Marsad: 1 new alert(s) for {FIJI}"
     assert (
