@@ -189,11 +189,14 @@ def _ingest_one(
         TextColumn("{task.completed:,} records"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as bar:
+    # drawn at each tick rather than by a refresh thread: with no other thread running,
+    # a large file is parsed in a forked child process (marsad.ingest.parse_process)
+    with Progress(*columns, console=err, transient=True, auto_refresh=False) as bar:
         task = bar.add_task(f"parse {name}", total=None)
 
         def tick(phase: str, n: int) -> None:
             bar.update(task, completed=n, description=f"{phase} {name}")
+            bar.refresh()
 
         return ingest(store, raw, filename=name, progress=tick, **options)
 

@@ -8,7 +8,7 @@ here, so the database sees each key once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from operator import attrgetter
 from typing import Any
@@ -332,6 +332,19 @@ class BatchBuilder:
         with gc_paused(promote=True):
             self._add(records)
 
+    def chunks(
+        self, records: Iterable[Record | AssertionBlock | ConsumedBlock], size: int
+    ) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+        """Merge the records ``size`` at a time (a block counts its rows), each time
+        taking what that made: a stream of (new handling, new rows) for a writer."""
+        it = iter(records)
+        while True:
+            before = self.batch.records
+            self.add(_upto(it, size))
+            if self.batch.records == before:
+                return
+            yield self.take()
+
     def take(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Handling profiles and assertion rows made since the last take."""
         rows = self.rows[self.taken :]
@@ -557,3 +570,13 @@ class BatchBuilder:
                 hid if row[8] == hid else profiles.stricter(row[8], hid),
                 *row[9:],
             )
+
+
+def _upto(records: Iterable[Record | AssertionBlock | ConsumedBlock], n: int) -> Iterator[Any]:
+    """Records until n of them are taken (a block counts its rows), none pulled beyond."""
+    taken = 0
+    for rec in records:
+        yield rec
+        taken += len(rec) if type(rec) is AssertionBlock or type(rec) is ConsumedBlock else 1
+        if taken >= n:
+            return

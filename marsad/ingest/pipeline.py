@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
@@ -23,12 +23,15 @@ from marsad.access.agreements import apply_agreement
 from marsad.access.stewardship import agreement_of
 from marsad.formats.gcpause import gc_paused
 from marsad.formats.registry import Format, detect_format, get_format
+from marsad.ingest import parse_process
 from marsad.ingest.batch import BatchBuilder, SubmissionDefaults
+from marsad.ingest.parse_process import ParseProcess
 from marsad.model.errors import FormatError
 from marsad.model.records import ParseMeta, ThreatType
+from marsad.store import writer
 from marsad.store.engine import checkpoint_later
 from marsad.store.store import RejectionRow, Store
-from marsad.store.writer import write_batch, write_stream
+from marsad.store.writer import write_batch, write_chunks, write_stream
 
 Progress = Callable[[str, int], None]
 """Called with a phase name and a running count while a submission is processed."""
@@ -77,12 +80,14 @@ def ingest(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     analyse: bool | None = None,
+    parse_in_child: bool | None = None,
 ) -> ParseReport:
     """Ingest one submission atomically and idempotently; return its parse report.
 
     Once it is in, the clusters are brought up to date incrementally unless ``analyse``
     is False (None: the `ANALYSE_SETTING` environment variable, on by default); a failing
     analysis is logged and reported in the report, never undoes the ingest.
+    ``parse_in_child`` forces the parser process on or off (None: `parse_process.wanted`).
     """
     started = time.perf_counter()
     org = store.org(source)
@@ -108,18 +113,13 @@ def ingest(
         report.format = previous.format
         report.seconds = time.perf_counter() - started
         return report
-    # A pending or rejected earlier attempt with these bytes is resumed in place. The raw
-    # bytes are committed on another thread while the format decodes them, and their copy
-    # into the database file overlaps the parse; nothing is written before that commit.
-    kept = _receive_beside(
-        store,
-        source_org_id=org.id,
-        raw=raw,
-        sha256=digest,
+    if fmt == "auto" and column_map:  # a column mapping chooses the mapped format
+        fmt = "mapped"
+    meta = ParseMeta(
         filename=filename,
-        defaults=defaults.handling,
+        default_threat_type=threat_type,
         received_at=received_at,
-        existing=previous.id if previous is not None else None,
+        column_map=column_map,
     )
     d = store.dialect
     # The cyclic GC stays paused from the decode to the commit, and what the parse and the
@@ -127,20 +127,46 @@ def ingest(
     # collection in between would scan all of it for nothing (~1 s at 2M objects).
     pause = ExitStack()
     try:
+        # A large submission parses in a child process while this one writes it (forked
+        # first: before this process starts the thread below); reaped on the way out.
+        child = (
+            pause.enter_context(
+                ParseProcess(
+                    raw,
+                    fmt=fmt,
+                    meta=meta,
+                    defaults=defaults,
+                    received_at=received_at,
+                    dialect=d.name,
+                    chunk=writer.STREAM_CHUNK,
+                )
+            )
+            if not strict and parse_process.wanted(len(raw), parse_in_child)
+            else None
+        )
+        # A pending or rejected earlier attempt with these bytes is resumed in place. The
+        # raw bytes are committed on another thread while the format decodes them, and
+        # their copy into the database file overlaps the parse; nothing is written before
+        # that commit.
+        kept = _receive_beside(
+            store,
+            source_org_id=org.id,
+            raw=raw,
+            sha256=digest,
+            filename=filename,
+            defaults=defaults.handling,
+            received_at=received_at,
+            existing=previous.id if previous is not None else None,
+        )
         try:
             pause.enter_context(gc_paused())
-            if fmt == "auto" and column_map:  # a column mapping chooses the mapped format
-                fmt = "mapped"
-            chosen: Format = detect_format(raw) if fmt == "auto" else get_format(fmt)
-            report.format = chosen.name
-            meta = ParseMeta(
-                filename=filename,
-                default_threat_type=threat_type,
-                received_at=received_at,
-                column_map=column_map,
-            )
-            # a whole-document format decodes it here; blocks of rows where it offers them
-            records = (chosen.parse_blocks or chosen.parse)(raw, meta)
+            if child is not None:
+                report.format = child.format()
+            else:
+                chosen: Format = detect_format(raw) if fmt == "auto" else get_format(fmt)
+                report.format = chosen.name
+                # a whole-document format decodes it here; blocks of rows where it offers them
+                records = (chosen.parse_blocks or chosen.parse)(raw, meta)
         finally:
             report.submission_id = sub_id = kept.result()
         builder = BatchBuilder(
@@ -157,7 +183,12 @@ def ingest(
         # building millions of rows (none cyclic); once it is committed, copying it from the
         # WAL into the database file goes on beside the caller, as for the raw bytes
         with checkpoint_later(store.engine), store.engine.begin() as conn, gc_paused():
-            if not strict:
+            if child is not None:
+                batch, counts = write_chunks(
+                    conn, d, _progress_of(child, progress), child.finish,
+                    submission_id=sub_id, source_org_id=org.id, presorted=True,
+                )  # fmt: skip
+            elif not strict:
                 batch, counts = write_stream(
                     conn, d, records, builder, submission_id=sub_id, source_org_id=org.id
                 )
@@ -181,7 +212,7 @@ def ingest(
                     conn,
                     sub_id,
                     status="rejected",
-                    format=chosen.name,
+                    format=report.format,
                     error=report.error,
                     records=batch.records,
                     rejected=report.rejected,
@@ -194,7 +225,7 @@ def ingest(
                     conn,
                     sub_id,
                     status="ingested",
-                    format=chosen.name,
+                    format=report.format,
                     records=batch.records,
                     accepted=counts.accepted,
                     merged=counts.merged,
@@ -203,7 +234,7 @@ def ingest(
                     relationships=counts.relationships,
                 )
         batch.assertions, batch.late, batch.entities, batch.relationships = [], [], [], []
-        del builder, records
+        del builder
     except FormatError as exc:  # also half way through a stream: its transaction rolled back
         report.status, report.error = "rejected", str(exc)
         with store.engine.begin() as conn:
@@ -223,6 +254,14 @@ def ingest(
         run, report.analysis_error = after_ingest(store)
         report.analysis = run.summary() if run is not None else None
     return report
+
+
+def _progress_of(child: ParseProcess, progress: Progress | None) -> Iterator[Any]:
+    """The child's chunks, reporting how many records it has parsed as each arrives."""
+    for item in child.chunks():
+        if progress is not None:
+            progress("parse", child.records)
+        yield item
 
 
 def analyse_after_ingest(choice: bool | None = None) -> bool:

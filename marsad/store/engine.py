@@ -108,6 +108,10 @@ def _configure_sqlite(engine: Engine) -> None:
         _join_checkpoint(engine)
 
 
+CHECKPOINT_THREAD = "marsad-checkpoint"
+"""The name of the thread `checkpoint_later` leaves running after a commit."""
+
+
 @contextmanager
 def checkpoint_later(engine: Engine) -> Iterator[None]:
     """Commits in the block leave their WAL frames to a checkpoint on another thread.
@@ -127,7 +131,7 @@ def checkpoint_later(engine: Engine) -> Iterator[None]:
     finally:
         _LATER.reset(token)
         _join_checkpoint(engine)
-        thread = threading.Thread(target=_checkpoint, args=(path,), name="marsad-checkpoint")
+        thread = threading.Thread(target=_checkpoint, args=(path,), name=CHECKPOINT_THREAD)
         _CHECKPOINTS[engine] = thread
         thread.start()
 

@@ -10,7 +10,7 @@ holding the GIL, so parsing the next chunk and merging this one use both cores.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -27,7 +27,7 @@ from marsad.ingest.batch import (
 from marsad.model.records import AssertionBlock, ConsumedBlock, Record
 from marsad.store.bulk import Dialect
 
-STREAM_CHUNK = 1 << 17
+STREAM_CHUNK = 1 << 16
 """Records parsed between two merges of a streamed submission."""
 STREAM_CACHE_KIB = 1 << 20
 """SQLite page cache while a submission streams in (its indexes outgrow the default)."""
@@ -123,40 +123,56 @@ def write_stream(
     what merged after it was written). A format that raises half way leaves the caller's
     transaction to roll back; the worker is always joined first.
     """
-    writer = StreamWriter(conn, d, submission_id=submission_id, source_org_id=source_org_id)
-    chunk = chunk or STREAM_CHUNK
-    it = iter(records)
+    return write_chunks(
+        conn,
+        d,
+        builder.chunks(records, chunk or STREAM_CHUNK),
+        builder.finish,
+        submission_id=submission_id,
+        source_org_id=source_org_id,
+    )
+
+
+def write_chunks(
+    conn: Connection,
+    d: Dialect,
+    chunks: Iterable[tuple[list[tuple[Any, ...]], list[Any]]],
+    finish: Callable[[], Batch],
+    *,
+    submission_id: int,
+    source_org_id: int,
+    presorted: bool = False,
+) -> tuple[Batch, WriteCounts]:
+    """Merge chunks of (new handling, new assertion rows) as they come, then the rest of
+    the batch that ``finish`` gives. The chunks come from a `BatchBuilder`, here or in a
+    parser process (`marsad.ingest.parse_process`), which sends each chunk's rows in
+    (type, value) order: ``presorted`` spares the database sorting them again."""
+    writer = StreamWriter(
+        conn, d, submission_id=submission_id, source_org_id=source_org_id, presorted=presorted
+    )
     try:
-        while True:
-            before = builder.batch.records
-            builder.add(_upto(it, chunk))
-            if builder.batch.records == before:
-                break
-            handling, rows = builder.take()
+        for handling, rows in chunks:
             writer.add(handling, rows)
-        batch = builder.finish()
+        batch = finish()
         return batch, writer.finish(batch)
     finally:
         writer.close()
-
-
-def _upto(records: Iterable[Record | AssertionBlock | ConsumedBlock], n: int) -> Iterator[Any]:
-    """Records until n of them are taken (a block counts its rows), none pulled beyond."""
-    taken = 0
-    for rec in records:
-        yield rec
-        taken += len(rec) if type(rec) is AssertionBlock or type(rec) is ConsumedBlock else 1
-        if taken >= n:
-            return
 
 
 class StreamWriter:
     """One submission's writes: chunks of assertion rows, then everything else."""
 
     def __init__(
-        self, conn: Connection, d: Dialect, *, submission_id: int, source_org_id: int
+        self,
+        conn: Connection,
+        d: Dialect,
+        *,
+        submission_id: int,
+        source_org_id: int,
+        presorted: bool = False,
     ) -> None:
         self.conn = conn
+        self.presorted = presorted  # the chunks' rows (not the batch's) in (type, value) order
         self.d = d
         self.submission_id = submission_id
         self.source_org_id = source_org_id
@@ -177,7 +193,9 @@ class StreamWriter:
         self._stage(handling, rows)
         if rows:
             self.worker = threading.Thread(
-                target=self._merge_in_worker, args=(len(rows),), name="marsad-merge"
+                target=self._merge_in_worker,
+                args=(len(rows), self.presorted),
+                name="marsad-merge",
             )
             self.worker.start()
 
@@ -250,13 +268,13 @@ class StreamWriter:
             d.clear(conn, "stage_a")
             d.load(conn, "stage_a", ASSERTION_COLUMNS, rows)
 
-    def _merge_in_worker(self, n: int) -> None:
+    def _merge_in_worker(self, n: int, presorted: bool) -> None:
         try:
-            self._merge(n)
+            self._merge(n, presorted)
         except BaseException as exc:  # handed to the calling thread by _wait
             self.error = exc
 
-    def _merge(self, n: int) -> None:
+    def _merge(self, n: int, presorted: bool = False) -> None:
         """Merge the staged rows: observables, assertions, and their provenance."""
         conn, d = self.conn, self.d
         src, sub = self.source_org_id, self.submission_id
@@ -265,12 +283,15 @@ class StreamWriter:
         )
         # In key order, each index page is visited once per chunk rather than once a row;
         # assertions follow in observable order, so their unique index is appended to.
+        # Rows staged in key order already are read as they are: new observables' ids
+        # then rise with the key, and so assertions still follow observable order.
         conn.exec_driver_sql(
             "INSERT INTO observables (type, value, registered_domain)"
             " SELECT type, value, registered_domain FROM stage_a WHERE true"
-            " ORDER BY type, value ON CONFLICT (type, value) DO NOTHING"
+            f"{'' if presorted else ' ORDER BY type, value'}"
+            " ON CONFLICT (type, value) DO NOTHING"
         )
-        self._upsert_assertions()
+        self._upsert_assertions(presorted)
         # New rows have ids above the old maximum and this submission as their first; their
         # provenance comes straight from the rows, without joining the staged values again.
         new_rows = " FROM assertions WHERE id > ? AND first_submission_id = ?"
@@ -298,7 +319,7 @@ class StreamWriter:
         self.counts.accepted += accepted
         self.rows += n
 
-    def _upsert_assertions(self) -> None:
+    def _upsert_assertions(self, presorted: bool = False) -> None:
         d, src, sub = self.d, self.source_org_id, self.submission_id
         collist = ", ".join(_ASSERTED)
         picked = ", ".join(f"s.{c}" for c in _ASSERTED)
@@ -308,7 +329,8 @@ class StreamWriter:
                 f" first_submission_id, last_submission_id, {collist}, {_H_LIST})"
                 f" SELECT o.id, ?, ?, ?, ?, {picked}, {_H_SELECT}"
                 f" FROM {_STAGE_FIRST} JOIN stage_h h ON h.hid = s.hid"
-                " WHERE o.type = s.type AND o.value = s.value ORDER BY o.id"
+                " WHERE o.type = s.type AND o.value = s.value"
+                f"{'' if presorted else ' ORDER BY o.id'}"
                 " ON CONFLICT (observable_id, source_org_id, threat_type) DO UPDATE SET "
                 f"{_span(d, 'assertions')},"
                 " sightings = assertions.sightings + excluded.sightings,"

@@ -30,7 +30,6 @@ from marsad.model.normalize.canonical import CANONICAL_DOMAIN, CANONICAL_URL
 from marsad.model.observable import ObservableType
 from marsad.model.records import AssertionBlock, ConsumedBlock, ParseMeta, Record, ThreatType
 from marsad.store.bulk import Dialect
-from marsad.store.writer import _upto
 from tests.formats.test_stix21_fast import OTHERS, indicators, scos
 
 D = Dialect("sqlite")
@@ -217,14 +216,7 @@ def test_blocks_are_the_records_of_the_per_object_path(
     # streamed: a few records at a time, rows taken between (what write_stream does)
     for chunk in (1, 3):
         builder = BatchBuilder(SubmissionDefaults(), NOW, time=D.time, date=D.date)
-        taken: list[Any] = []
-        it = iter(items)
-        while True:
-            before = builder.batch.records
-            builder.add(_upto(it, chunk))
-            if builder.batch.records == before:
-                break
-            taken.extend(builder.take()[1])
+        taken: list[Any] = [row for _, rows in builder.chunks(items, chunk) for row in rows]
         streamed = builder.finish()
         whole = _batch(records)
         # rows as first written, then fixed up by the late rows, are the merged rows

@@ -29,8 +29,21 @@ def _state(db: Path) -> tuple[str | None, int]:
     return status, int(n)
 
 
+def _running(marker: str) -> list[int]:
+    """Processes whose command line names ``marker`` (the ingest and any parser it forked)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "cmdline").read_text():
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
 @pytest.mark.slow
-def test_sigkill_at_a_random_moment_leaves_all_or_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parser", ["in-process", "child"])
+def test_sigkill_at_a_random_moment_leaves_all_or_nothing(tmp_path: Path, parser: str) -> None:
     home = tmp_path / "home"
     db = home / "marsad.db"
     store = Store.open(sqlite_url(db), create=True)
@@ -38,7 +51,11 @@ def test_sigkill_at_a_random_moment_leaves_all_or_nothing(tmp_path: Path) -> Non
     store.close()
     big = tmp_path / "big.txt"
     big.write_text("".join(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}\n" for i in range(LINES)))
-    env = {**os.environ, "MARSAD_HOME": str(home)}
+    env = {
+        **os.environ,
+        "MARSAD_HOME": str(home),
+        "MARSAD_PARSE_PROCESS": "on" if parser == "child" else "off",
+    }
     cmd = [sys.executable, "-m", "marsad", "ingest", str(big), "--source", "PhishGuard", "--json"]
     rng = random.Random()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -50,6 +67,10 @@ def test_sigkill_at_a_random_moment_leaves_all_or_nothing(tmp_path: Path) -> Non
     time.sleep(rng.uniform(0.0, 1.5))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 10  # a forked parser dies with its parent
+    while _running(str(big)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _running(str(big)) == []
     status, n = _state(db)
     assert (status, n) in {("pending", 0), ("ingested", LINES)}, (status, n)
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)

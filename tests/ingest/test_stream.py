@@ -166,11 +166,11 @@ def test_a_failing_chunk_rolls_the_whole_submission_back(
     calls: list[int] = []
     real_merge = writer.StreamWriter._merge
 
-    def merge(self: writer.StreamWriter, n: int) -> None:
+    def merge(self: writer.StreamWriter, n: int, presorted: bool = False) -> None:
         calls.append(n)
         if len(calls) == 3:  # on the worker thread, with earlier chunks already merged
             raise RuntimeError("disk full")
-        real_merge(self, n)
+        real_merge(self, n, presorted)
 
     monkeypatch.setattr(writer, "STREAM_CHUNK", 3)
     monkeypatch.setattr(writer.StreamWriter, "_merge", merge)
