@@ -33,7 +33,7 @@ import traceback
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import orjson
@@ -83,6 +83,18 @@ def _alone() -> bool:
     return all(t is this or t.name == CHECKPOINT_THREAD for t in threading.enumerate())
 
 
+class ParseJob(NamedTuple):
+    """What a parser process reads, and how its rows are bound (the store's dialect)."""
+
+    raw: bytes
+    fmt: str  # a format's name, or "auto"
+    meta: ParseMeta
+    defaults: SubmissionDefaults
+    received_at: dt.datetime
+    dialect: str
+    chunk: int  # records a chunk
+
+
 class ParseProcess:
     """A forked parser: its format's name, then chunks of rows, then the rest of the batch.
 
@@ -90,20 +102,10 @@ class ParseProcess:
     parsing (when the writer failed), and reaps it.
     """
 
-    def __init__(
-        self,
-        raw: bytes,
-        *,
-        fmt: str,
-        meta: ParseMeta,
-        defaults: SubmissionDefaults,
-        received_at: dt.datetime,
-        dialect: str,
-        chunk: int,
-    ) -> None:
+    def __init__(self, job: ParseJob) -> None:
         ctx = multiprocessing.get_context("fork")
         receiving, sending = ctx.Pipe(duplex=False)
-        args = (raw, fmt, meta, defaults, received_at, dialect, chunk, sending, os.getpid())
+        args = (job, sending, os.getpid())
         self.child = ctx.Process(target=_parse, args=args, name="marsad-parse", daemon=True)
         self.child.start()
         sending.close()  # the child holds the only writing end: its exit is our EOF
@@ -217,28 +219,18 @@ def _died(code: int | None) -> str:
 
 
 # -- the child ----------------------------------------------------------------------------
-def _parse(
-    raw: bytes,
-    fmt: str,
-    meta: ParseMeta,
-    defaults: SubmissionDefaults,
-    received_at: dt.datetime,
-    dialect: str,
-    chunk: int,
-    out: Connection,
-    parent: int,
-) -> None:
+def _parse(job: ParseJob, out: Connection, parent: int) -> None:
     """The child's whole life: parse, merge into rows, send; never touches the store."""
     _die_with_parent(parent)
     rows = msgspec.msgpack.Encoder()
     try:
         with gc_paused():  # it builds no cycles, and exits (os._exit) without a teardown
-            chosen = detect_format(raw) if fmt == "auto" else get_format(fmt)
+            chosen = detect_format(job.raw) if job.fmt == "auto" else get_format(job.fmt)
             out.send_bytes(bytes((_FORMAT,)) + chosen.name.encode())
-            records = (chosen.parse_blocks or chosen.parse)(raw, meta)
-            d = Dialect(dialect)
-            builder = BatchBuilder(defaults, received_at, time=d.time, date=d.date)
-            for handling, new in builder.chunks(records, chunk):
+            records = (chosen.parse_blocks or chosen.parse)(job.raw, job.meta)
+            d = Dialect(job.dialect)
+            builder = BatchBuilder(job.defaults, job.received_at, time=d.time, date=d.date)
+            for handling, new in builder.chunks(records, job.chunk):
                 # in index order, which the writer's statements then need not sort
                 new.sort(key=_VALUE)
                 new.sort(key=_TYPE)

@@ -25,7 +25,7 @@ from marsad.formats.gcpause import gc_paused
 from marsad.formats.registry import Format, detect_format, get_format
 from marsad.ingest import parse_process
 from marsad.ingest.batch import BatchBuilder, SubmissionDefaults
-from marsad.ingest.parse_process import ParseProcess
+from marsad.ingest.parse_process import ParseJob, ParseProcess
 from marsad.model.errors import FormatError
 from marsad.model.records import ParseMeta, ThreatType
 from marsad.store import writer
@@ -132,13 +132,15 @@ def ingest(
         child = (
             pause.enter_context(
                 ParseProcess(
-                    raw,
-                    fmt=fmt,
-                    meta=meta,
-                    defaults=defaults,
-                    received_at=received_at,
-                    dialect=d.name,
-                    chunk=writer.STREAM_CHUNK,
+                    ParseJob(
+                        raw,
+                        fmt=fmt,
+                        meta=meta,
+                        defaults=defaults,
+                        received_at=received_at,
+                        dialect=d.name,
+                        chunk=writer.STREAM_CHUNK,
+                    )
                 )
             )
             if not strict and parse_process.wanted(len(raw), parse_in_child)
