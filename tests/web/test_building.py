@@ -205,12 +205,16 @@ def test_the_top_clusters_answer_at_once_then_poll_the_ranking_in(
 def test_a_failed_ranking_is_shown_as_a_sentence(
     browser: Browser, web_world: WebWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    failing = threading.Event()  # held until the first answer is in: it shows progress
+
     def broken(*args: Any, **kwargs: Any) -> Any:
+        assert failing.wait(60), "never let fail"
         raise ValueError("secret internals")
 
     monkeypatch.setattr(dashboard, "observable_scores", broken)
     browser.sign_in("fiji.officer")
     assert BUSY in browser.client.get("/dashboard/clusters", headers=POLL).text
+    failing.set()
     fragment = _poll(browser.client, "/dashboard/clusters")
     assert 'role="alert"' in fragment and "could not be ranked" in fragment
     assert "secret internals" not in fragment
