@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import threading
 import time
 import warnings
 from collections import Counter
 
+from web import signed_in  # bench/web.py: the script's own directory is first on sys.path
+
 from marsad.cli import instance
-from marsad.demo.accounts import PASSWORD
-from marsad.exchange.app import create_app
 from marsad.store import kept
 
 with warnings.catch_warnings():
@@ -88,10 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     store = instance.open_store()
-    client = TestClient(create_app(store), base_url="https://bench")
-    login = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
-    client.post("/login", data={"username": args.user, "password": PASSWORD, "csrf_token": token})
+    client = signed_in(store, args.user)
     paths = [("/dashboard/clusters", {"HX-Request": "true"}),
              (f"/reports/assessment?period={args.period}", {})]  # fmt: skip
     where: Counter[str] = Counter()

@@ -28,6 +28,7 @@ from marsad.cli import instance
 from marsad.demo.accounts import PASSWORD
 from marsad.exchange.app import create_app
 from marsad.store import kept
+from marsad.store.store import Store
 
 _SUBMIT = kept._submit
 
@@ -82,6 +83,15 @@ def _cold(
     return wall, cpu
 
 
+def signed_in(store: Store, user: str) -> TestClient:
+    """A client of the web application on ``store``, signed in as a demo account."""
+    client = TestClient(create_app(store), base_url="https://bench")
+    login = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
+    client.post("/login", data={"username": user, "password": PASSWORD, "csrf_token": token})
+    return client
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--user", default="admin")
@@ -100,10 +110,7 @@ def main() -> None:
         kept.SWITCH = args.switch
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     store = instance.open_store()
-    client = TestClient(create_app(store), base_url="https://bench")
-    login = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
-    client.post("/login", data={"username": args.user, "password": PASSWORD, "csrf_token": token})
+    client = signed_in(store, args.user)
     clusters = client.get("/clusters?format=json").json()["clusters"]
     cluster = clusters[0]["id"] if clusters else None
     detail = client.get(f"/clusters/{cluster}?format=json").json() if cluster else {"members": []}

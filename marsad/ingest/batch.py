@@ -511,6 +511,9 @@ class BatchBuilder:
         types, values = list(map(_TYPE, observables)), list(map(_VALUE, observables))
         text = _TEXT
         keys = dict.fromkeys(zip(types, values, threats, strict=True))
+        regds = domains_of(types, values)
+        rest = (block.confidence, hids, block.locations, block.stix_ids, block.names,
+                block.descriptions)  # fmt: skip
         if len(keys) == n and index.keys().isdisjoint(keys):  # all new: rows by column
             start = len(rows)
             index.update(zip(keys, range(start, start + n), strict=True))
@@ -518,34 +521,18 @@ class BatchBuilder:
                 zip(
                     map(text.__getitem__, types),
                     values,
-                    domains_of(types, values),
+                    regds,
                     map(text.__getitem__, threats),
                     firsts,
                     firsts,
                     repeat(1, n),
-                    block.confidence,
-                    hids,
-                    block.locations,
-                    block.stix_ids,
-                    block.names,
-                    block.descriptions,
+                    *rest,
                     strict=True,
                 )
             )
             return
         for t, value, regd, threat, first, conf, hid, loc, sid, name, desc in zip(
-            types,
-            values,
-            domains_of(types, values),
-            block.threat_types,
-            firsts,
-            block.confidence,
-            hids,
-            block.locations,
-            block.stix_ids,
-            block.names,
-            block.descriptions,
-            strict=True,
+            types, values, regds, threats, firsts, *rest, strict=True
         ):
             key = (t, value, threat)
             at = index.get(key)
