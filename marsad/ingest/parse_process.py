@@ -52,7 +52,7 @@ always (tests); off: never."""
 FROM_BYTES = 4 << 20
 """Submissions smaller than this parse in process (a fork costs a few milliseconds)."""
 QUEUED_CHUNKS = 4
-"""Decoded chunks waiting for the writer: the child parses ahead by this much."""
+"""Chunks received and waiting for the writer: the child parses ahead by this much."""
 
 _FORMAT, _HANDLING, _ROWS, _BATCH, _REFUSED, _FAILED = b"FHRBEX"
 _COUNT = struct.Struct("<q")
